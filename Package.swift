@@ -1,0 +1,138 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "CouponRank",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "couponrank", targets: ["couponrank"]),
+        .library(name: "CouponRankClient", targets: ["CouponRankClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Pure domain: feature schema, contexts, models, batch scoring, ranking. No I/O.
+        .target(
+            name: "CouponRankCore",
+            swiftSettings: swiftSettings
+        ),
+        // proto-spec/PROTOCOL.md: frames, messages, error codes, limits.
+        .target(
+            name: "CouponRankWire",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The three source protocols, deterministic stubs, fan-out with deadlines and defaults.
+        .target(
+            name: "CouponRankSources",
+            dependencies: [
+                "CouponRankCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // NIO bootstrap, dispatch, overload and deadline policy, the rank pipeline, lifecycle.
+        .target(
+            name: "CouponRankServer",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankWire",
+                "CouponRankSources",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Multiplexed client over one connection.
+        .target(
+            name: "CouponRankClient",
+            dependencies: [
+                "CouponRankWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "couponrank",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankSources",
+                "CouponRankServer",
+                "CouponRankClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `make bench`: context build + batch scoring for one request, n candidates × d features.
+        .executableTarget(
+            name: "couponrank-bench",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankSources",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CouponRankTestSupport",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankSources",
+                "CouponRankServer",
+                "CouponRankClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/CouponRankTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankCoreTests",
+            dependencies: ["CouponRankCore", "CouponRankSources"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankWireTests",
+            dependencies: [
+                "CouponRankWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankSourcesTests",
+            dependencies: ["CouponRankCore", "CouponRankSources"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankServerTests",
+            dependencies: [
+                "CouponRankServer",
+                "CouponRankClient",
+                "CouponRankWire",
+                "CouponRankTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,48 @@
+/// The context matrix of one request: one row per candidate, `dimension` columns, laid out by the
+/// model's feature schema.
+///
+/// Stored in the shape the schema guarantees instead of as a dense `n × d` array: the columns fed
+/// only by user fields and the bias are the same in every row and are kept once in ``shared``;
+/// every per-candidate feature sets at most one column of its own block, so each row is exactly
+/// ``entriesPerRow`` `(column, value)` pairs. Row `i` of the dense matrix is ``shared`` with those
+/// pairs written over it (``denseRow(_:)``).
+public struct ContextBatch: Sendable {
+    public let dimension: Int
+    public let entriesPerRow: Int
+    public internal(set) var count: Int
+    /// Columns that are equal for every candidate; zero in the per-candidate columns.
+    public internal(set) var shared: [Double]
+    /// `count × entriesPerRow` column indices, row-major.
+    public internal(set) var columns: [Int]
+    /// `count × entriesPerRow` values matching ``columns``.
+    public internal(set) var values: [Double]
+
+    init(dimension: Int, entriesPerRow: Int, count: Int) {
+        self.dimension = dimension
+        self.entriesPerRow = entriesPerRow
+        self.count = count
+        self.shared = [Double](repeating: 0, count: dimension)
+        self.columns = [Int](repeating: 0, count: count * entriesPerRow)
+        self.values = [Double](repeating: 0, count: count * entriesPerRow)
+    }
+
+    /// Row `index` as a dense vector of `dimension` values.
+    public func denseRow(_ index: Int) -> [Double] {
+        var row = shared
+        let start = index * entriesPerRow
+        for entry in start..<(start + entriesPerRow) where values[entry] != 0 {
+            row[columns[entry]] = values[entry]
+        }
+        return row
+    }
+
+    /// The whole `count × dimension` matrix, row-major.
+    public func denseMatrix() -> [Double] {
+        var matrix = [Double]()
+        matrix.reserveCapacity(count * dimension)
+        for index in 0..<count {
+            matrix.append(contentsOf: denseRow(index))
+        }
+        return matrix
+    }
+}

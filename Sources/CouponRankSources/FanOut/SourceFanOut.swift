@@ -1,0 +1,202 @@
+public import CouponRankCore
+
+/// Per-source time limits, each applied inside the request's own deadline.
+public struct SourceTimeouts: Sendable, Hashable {
+    public var userFeatures: Duration
+    public var candidates: Duration
+    public var stats: Duration
+
+    public init(
+        userFeatures: Duration = .milliseconds(30),
+        candidates: Duration = .milliseconds(40),
+        stats: Duration = .milliseconds(30)
+    ) {
+        self.userFeatures = userFeatures
+        self.candidates = candidates
+        self.stats = stats
+    }
+}
+
+/// Everything the ranking needs about one user, and how it was obtained.
+public struct RankInputs: Sendable {
+    public var user: UserFeatures
+    public var candidates: [Coupon]
+    public var stats: CouponStatsTable
+    public var degraded: DegradedSources
+
+    public init(user: UserFeatures, candidates: [Coupon], stats: CouponStatsTable, degraded: DegradedSources) {
+        self.user = user
+        self.candidates = candidates
+        self.stats = stats
+        self.degraded = degraded
+    }
+}
+
+/// Why the inputs of a rank could not be gathered.
+public struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: Sendable, Hashable {
+            case candidatesUnavailable, noCandidates, deadlineExceeded
+        }
+
+        private let base: Base
+
+        private init(_ base: Base) {
+            self.base = base
+        }
+
+        /// The candidate source failed or timed out: there is nothing to rank.
+        public static let candidatesUnavailable = Code(.candidatesUnavailable)
+        /// The candidate source answered with no coupons.
+        public static let noCandidates = Code(.noCandidates)
+        /// The request's own deadline passed while fetching.
+        public static let deadlineExceeded = Code(.deadlineExceeded)
+
+        public var description: String {
+            switch base {
+            case .candidatesUnavailable: "candidates unavailable"
+            case .noCandidates: "no candidates"
+            case .deadlineExceeded: "deadline exceeded"
+            }
+        }
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// Fetches the three inputs of a rank concurrently, each under its own timeout, and substitutes
+/// defaults for the optional ones when they fail.
+public struct SourceFanOut: Sendable {
+    public let userFeatures: any UserFeatureSource
+    public let candidates: any CandidateSource
+    public let stats: any CouponStatsSource
+    public let timeouts: SourceTimeouts
+
+    public init(
+        userFeatures: any UserFeatureSource,
+        candidates: any CandidateSource,
+        stats: any CouponStatsSource,
+        timeouts: SourceTimeouts = .init()
+    ) {
+        self.userFeatures = userFeatures
+        self.candidates = candidates
+        self.stats = stats
+        self.timeouts = timeouts
+    }
+
+    /// In-process stubs over one generator.
+    public static func stubs(
+        _ generator: StubDataGenerator,
+        latency: (user: LatencyDistribution, candidates: LatencyDistribution, stats: LatencyDistribution) = (.none, .none, .none),
+        timeouts: SourceTimeouts = .init()
+    ) -> SourceFanOut {
+        SourceFanOut(
+            userFeatures: StubUserFeatureSource(generator: generator, latency: latency.user),
+            candidates: StubCandidateSource(generator: generator, latency: latency.candidates),
+            stats: StubStatsSource(generator: generator, latency: latency.stats),
+            timeouts: timeouts
+        )
+    }
+
+    /// The user's inputs, or an error when there is nothing to rank.
+    ///
+    /// A failed or late user-features or stats source yields ``UserFeatures/unknown`` or
+    /// ``CouponStatsTable/empty`` (every coupon at ``CouponStats/prior``) and a degraded flag.
+    public func fetch(easyID: String, deadline: ContinuousClock.Instant) async throws(SourceError) -> RankInputs {
+        let now = ContinuousClock.now
+        let userDeadline = min(deadline, now + timeouts.userFeatures)
+        let candidateDeadline = min(deadline, now + timeouts.candidates)
+        let statsDeadline = min(deadline, now + timeouts.stats)
+        let userFeatures = self.userFeatures
+        let candidates = self.candidates
+        let stats = self.stats
+
+        async let user = withDeadline(userDeadline) {
+            try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
+        }
+        async let coupons = withDeadline(candidateDeadline) {
+            try await candidates.candidates(for: easyID, deadline: candidateDeadline)
+        }
+        async let table = withDeadline(statsDeadline) {
+            try await stats.stats(for: easyID, deadline: statsDeadline)
+        }
+
+        let fetchedCoupons = await coupons
+        let fetchedUser = await user
+        let fetchedStats = await table
+
+        let couponList: [Coupon]
+        switch fetchedCoupons {
+        case .success(let list):
+            couponList = list
+        case .failure(let error):
+            if ContinuousClock.now >= deadline {
+                throw SourceError(.deadlineExceeded, "request deadline passed while fetching candidates")
+            }
+            throw SourceError(.candidatesUnavailable, "candidate source failed: \(error)")
+        }
+        guard !couponList.isEmpty else {
+            throw SourceError(.noCandidates, "the candidate source has no coupons for this user")
+        }
+
+        var degraded: DegradedSources = []
+        let resolvedUser: UserFeatures
+        switch fetchedUser {
+        case .success(let features): resolvedUser = features
+        case .failure:
+            resolvedUser = .unknown
+            degraded.insert(.userFeatures)
+        }
+        let resolvedStats: CouponStatsTable
+        switch fetchedStats {
+        case .success(let fetched): resolvedStats = fetched
+        case .failure:
+            resolvedStats = .empty
+            degraded.insert(.stats)
+        }
+        return RankInputs(user: resolvedUser, candidates: couponList, stats: resolvedStats, degraded: degraded)
+    }
+}
+
+/// A source call that did not finish by its deadline.
+public struct SourceTimeoutError: Error, Sendable, Hashable {}
+
+/// Runs `operation` until `deadline`: its result, its error, or ``SourceTimeoutError`` (and the
+/// operation cancelled) when the deadline comes first.
+public func withDeadline<T: Sendable>(
+    _ deadline: ContinuousClock.Instant,
+    _ operation: @escaping @Sendable () async throws -> T
+) async -> Result<T, any Error> {
+    guard ContinuousClock.now < deadline else { return .failure(SourceTimeoutError()) }
+    return await withTaskGroup(of: Result<T, any Error>?.self) { group in
+        group.addTask {
+            do {
+                return .success(try await operation())
+            } catch {
+                return .failure(error)
+            }
+        }
+        group.addTask {
+            do {
+                try await Task.sleep(until: deadline, clock: .continuous)
+                return .failure(SourceTimeoutError())
+            } catch {
+                return nil  // cancelled: the operation finished first
+            }
+        }
+        var outcome: Result<T, any Error> = .failure(SourceTimeoutError())
+        if let first = await group.next(), let result = first {
+            outcome = result
+        }
+        group.cancelAll()
+        return outcome
+    }
+}

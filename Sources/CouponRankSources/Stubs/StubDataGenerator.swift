@@ -1,0 +1,172 @@
+public import CouponRankCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif
+
+/// Deterministic synthetic data keyed by easy_id: a coupon catalog, user features, each user's
+/// candidates and their CTR/CVR statistics.
+///
+/// Backs the in-process stub sources and the HTTP stub services alike, so both serve the same
+/// data for the same easy_id and configuration.
+public final class StubDataGenerator: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// Coupons in the catalog.
+        public var catalogSize: Int
+        /// Candidates per user (at most the catalog size).
+        public var candidatesPerUser: Int
+        /// Changes every generated value.
+        public var seed: UInt64
+
+        public init(catalogSize: Int = 3000, candidatesPerUser: Int = 200, seed: UInt64 = 20_261_124) {
+            self.catalogSize = catalogSize
+            self.candidatesPerUser = candidatesPerUser
+            self.seed = seed
+        }
+    }
+
+    public static let categories = [
+        "fashion", "electronics", "grocery", "beauty", "travel",
+        "home", "sports", "books", "kids", "pets",
+    ]
+    public static let segments = ["new", "regular", "vip", "dormant"]
+    public static let devices = ["ios", "android", "web"]
+    public static let regions = ["kanto", "kansai", "chubu", "kyushu", "hokkaido", "tohoku"]
+    static let minimumSpends: [Double] = [0, 1000, 2000, 3000, 5000, 10000]
+    static let shopCount = 300
+
+    public let configuration: Configuration
+    public let catalog: [Coupon]
+
+    public init(configuration: Configuration = .init()) {
+        precondition(configuration.catalogSize > 0, "catalog must not be empty")
+        precondition(configuration.candidatesPerUser >= 0, "candidate count must not be negative")
+        self.configuration = configuration
+        var rng = SplitMix64(seed: configuration.seed)
+        self.catalog = (0..<configuration.catalogSize).map { index in
+            Self.makeCoupon(index: index, rng: &rng)
+        }
+    }
+
+    private static func makeCoupon(index: Int, rng: inout SplitMix64) -> Coupon {
+        let category = categories[Int(rng.next() % UInt64(categories.count))]
+        let shopNumber = Int(rng.next() % UInt64(shopCount)) + 1
+        let shop = "shop-" + zeroPadded(shopNumber, width: 4)
+        let percent = 5 * (1 + Int(rng.next() % 10))
+        return Coupon(
+            id: "C" + zeroPadded(index + 1, width: 6),
+            name: "\(percent)% off \(category) at \(shop)",
+            category: category,
+            shop: shop,
+            discountRate: Double(percent) / 100,
+            minimumSpend: minimumSpends[Int(rng.next() % UInt64(minimumSpends.count))],
+            daysToExpiry: Double(1 + Int(rng.next() % 60))
+        )
+    }
+
+    private static func zeroPadded(_ value: Int, width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// A generator seeded by `easyID` (and the configuration's seed) and a purpose, so the three
+    /// kinds of data do not share random draws.
+    private func rng(for easyID: String, purpose: UInt8) -> SplitMix64 {
+        var hash = FeatureHash()
+        hash.combine(easyID)
+        hash.combine(purpose)
+        return SplitMix64(seed: hash.value ^ configuration.seed)
+    }
+
+    public func userFeatures(for easyID: String) -> UserFeatures {
+        var rng = rng(for: easyID, purpose: 1)
+        let segment = Self.segments[Int(rng.next() % UInt64(Self.segments.count))]
+        let purchases: Double =
+            switch segment {
+            case "vip": Double(8 + rng.next() % 30)
+            case "regular": Double(1 + rng.next() % 8)
+            case "new": Double(rng.next() % 2)
+            default: 0
+            }
+        return UserFeatures(
+            numeric: [
+                "age": Double(18 + rng.next() % 58),
+                "tenure_days": segment == "new" ? Double(rng.next() % 30) : Double(30 + rng.next() % 3000),
+                "purchases_90d": purchases,
+                "avg_order_value": (3000 * exp(0.6 * gaussian(&rng))).rounded(),
+            ],
+            categorical: [
+                "segment": segment,
+                "preferred_category": Self.categories[Int(rng.next() % UInt64(Self.categories.count))],
+                "device": Self.devices[Int(rng.next() % UInt64(Self.devices.count))],
+                "region": Self.regions[Int(rng.next() % UInt64(Self.regions.count))],
+            ]
+        )
+    }
+
+    /// The user's candidates: distinct catalog coupons, a user-specific walk over the catalog.
+    public func candidates(for easyID: String) -> [Coupon] {
+        candidateIndices(for: easyID).map { catalog[$0] }
+    }
+
+    private func candidateIndices(for easyID: String) -> [Int] {
+        let size = catalog.count
+        let count = min(configuration.candidatesPerUser, size)
+        var rng = rng(for: easyID, purpose: 2)
+        let start = Int(rng.next() % UInt64(size))
+        var step = 1 + Int(rng.next() % UInt64(max(size - 1, 1)))
+        while gcd(step, size) != 1 { step += 1 }
+        return (0..<count).map { (start + $0 * step) % size }
+    }
+
+    /// Observed CTR/CVR of each of the user's candidates: the true click probability of
+    /// ``clickProbability(user:coupon:)`` with noise, as a tracker would have measured it.
+    public func stats(for easyID: String) -> CouponStatsTable {
+        let user = userFeatures(for: easyID)
+        var rng = rng(for: easyID, purpose: 3)
+        var table: [String: CouponStats] = [:]
+        table.reserveCapacity(configuration.candidatesPerUser)
+        for index in candidateIndices(for: easyID) {
+            let coupon = catalog[index]
+            let truth = clickProbability(user: user, coupon: coupon)
+            let ctr = min(max(truth * exp(0.3 * gaussian(&rng)), 0.0005), 0.95)
+            let cvr = ctr * (0.05 + 0.15 * rng.unit())
+            table[coupon.id] = CouponStats(ctr: ctr, cvr: cvr)
+        }
+        return CouponStatsTable(table)
+    }
+
+    /// The synthetic ground truth: how likely `user` clicks `coupon`. Larger discounts, the
+    /// user's preferred category, active users and soon-expiring coupons attract clicks; a high
+    /// minimum spend relative to the user's usual basket repels them.
+    public func clickProbability(user: UserFeatures, coupon: Coupon) -> Double {
+        var logit = -3.6
+        logit += 3.0 * coupon.discountRate
+        if user.categorical["preferred_category"] == coupon.category { logit += 1.1 }
+        switch user.categorical["segment"] {
+        case "vip": logit += 0.5
+        case "dormant": logit -= 0.6
+        default: break
+        }
+        let basket = user.numeric["avg_order_value"] ?? 3000
+        logit -= 0.5 * max(0, log((coupon.minimumSpend + 1) / (basket + 1)))
+        logit -= 0.01 * coupon.daysToExpiry
+        logit += 0.04 * min(user.numeric["purchases_90d"] ?? 0, 20)
+        return 1 / (1 + exp(-logit))
+    }
+}
+
+private func gcd(_ a: Int, _ b: Int) -> Int {
+    b == 0 ? a : gcd(b, a % b)
+}
+
+/// A standard normal draw (Box–Muller).
+func gaussian(_ rng: inout SplitMix64) -> Double {
+    let u1 = max(rng.unit(), .leastNonzeroMagnitude)
+    let u2 = rng.unit()
+    return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+}
