@@ -33,6 +33,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The JSON model document of proto-spec/MODEL.md and the bundled default model.
+        .target(
+            name: "CouponRankModelFile",
+            dependencies: ["CouponRankCore"],
+            resources: [.copy("Resources/default-model.json")],
+            swiftSettings: swiftSettings
+        ),
         // The three source protocols, deterministic stubs, fan-out with deadlines and defaults.
         .target(
             name: "CouponRankSources",
@@ -70,6 +77,7 @@ let package = Package(
             name: "couponrank",
             dependencies: [
                 "CouponRankCore",
+                "CouponRankModelFile",
                 "CouponRankSources",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -84,6 +92,7 @@ let package = Package(
             name: "couponrank-bench",
             dependencies: [
                 "CouponRankCore",
+                "CouponRankModelFile",
                 "CouponRankSources",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -93,6 +102,7 @@ let package = Package(
             name: "CouponRankTestSupport",
             dependencies: [
                 "CouponRankCore",
+                "CouponRankModelFile",
                 "CouponRankSources",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -104,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CouponRankCoreTests",
-            dependencies: ["CouponRankCore", "CouponRankSources"],
+            dependencies: ["CouponRankCore", "CouponRankSources", "CouponRankModelFile"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -96,7 +96,7 @@ extension ScoringModel {
                                             let ve = values[e]
                                             linear += theta[ce] * ve
                                             let base = ce * d
-                                            var acc = 0.5 * covariance[base + ce] * ve + crossTerm[ce]
+                                            var acc = 0.5 * (covariance[base + ce] * ve + crossTerm[ce])
                                             for f in (e + 1)..<(start + m) {
                                                 acc += covariance[base + columns[f]] * values[f]
                                             }

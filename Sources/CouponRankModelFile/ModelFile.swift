@@ -1,0 +1,51 @@
+public import CouponRankCore
+public import Foundation
+
+/// The JSON model document of proto-spec/MODEL.md §2.
+public enum ModelFile {
+    /// Parses and validates a model document.
+    public static func decode(_ data: Data) throws(ModelError) -> ScoringModel {
+        try ScoringModel(decodeDefinition(data))
+    }
+
+    /// Parses a model document without validating its numbers.
+    public static func decodeDefinition(_ data: Data) throws(ModelError) -> ModelDefinition {
+        do {
+            return try JSONDecoder().decode(ModelDefinition.self, from: data)
+        } catch let error as DecodingError {
+            throw ModelError("not a model document: \(describe(error))")
+        } catch {
+            throw ModelError("not a model document: \(error)")
+        }
+    }
+
+    public static func encode(_ definition: ModelDefinition) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(definition)
+    }
+
+    /// Reads and validates the model file at `path`.
+    public static func load(path: String) throws(ModelError) -> ScoringModel {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ModelError("cannot read model file \(path): \(error.localizedDescription)")
+        }
+        return try decode(data)
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "document" : keys.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)' in \(path(context))"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+public import NIOCore
+
+/// Rank the candidates of one user (PROTOCOL.md §5.1).
+public struct RankRequest: WireMessage, Hashable {
+    public static let messageType = MessageType.rankRequest
+
+    public var easyID: String
+    /// How many coupons to return; 0 asks for the server's default.
+    public var topK: UInt16
+    /// When non-empty, only these of the user's candidates are ranked.
+    public var candidateIDs: [String]
+    /// Never returned.
+    public var excludedIDs: [String]
+
+    public init(easyID: String, topK: UInt16 = 0, candidateIDs: [String] = [], excludedIDs: [String] = []) {
+        self.easyID = easyID
+        self.topK = topK
+        self.candidateIDs = candidateIDs
+        self.excludedIDs = excludedIDs
+    }
+
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeString16(easyID)
+        buffer.writeInteger(topK)
+        buffer.writeInteger(UInt16(candidateIDs.count))
+        for id in candidateIDs { buffer.writeString16(id) }
+        buffer.writeInteger(UInt16(excludedIDs.count))
+        for id in excludedIDs { buffer.writeString16(id) }
+    }
+
+    public init(payload: inout ByteBuffer) throws(WireError) {
+        self.easyID = try payload.readString16(field: "easy_id", maximumBytes: WireLimits.maximumEasyIDBytes)
+        guard !easyID.isEmpty else { throw WireError(.invalidArgument, "easy_id is empty") }
+        self.topK = try payload.readRequired(UInt16.self, field: "top_k")
+        guard Int(topK) <= WireLimits.maximumTopK else {
+            throw WireError(.invalidArgument, "top_k \(topK) exceeds the limit of \(WireLimits.maximumTopK)")
+        }
+        self.candidateIDs = try Self.readIDList(&payload, field: "candidate_ids")
+        self.excludedIDs = try Self.readIDList(&payload, field: "excluded_ids")
+    }
+
+    private static func readIDList(_ payload: inout ByteBuffer, field: String) throws(WireError) -> [String] {
+        let count = Int(try payload.readRequired(UInt16.self, field: "\(field) count"))
+        guard count <= WireLimits.maximumListEntries else {
+            throw WireError(.invalidArgument, "\(field) has \(count) entries, the limit is \(WireLimits.maximumListEntries)")
+        }
+        var ids: [String] = []
+        ids.reserveCapacity(count)
+        for _ in 0..<count {
+            ids.append(try payload.readString16(field: "\(field) entry", maximumBytes: WireLimits.maximumCouponIDBytes))
+        }
+        return ids
+    }
+}

@@ -1,0 +1,168 @@
+import ArgumentParser
+import Foundation
+import CouponRankCore
+import CouponRankModelFile
+import CouponRankServer
+import CouponRankSources
+import CouponRankWire
+import Logging
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve Rank and Health over the binary protocol (in-process stub sources)."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 7420
+
+    @Option(help: "Largest accepted frame, in bytes after the length prefix.")
+    var maxFrameBytes = 1 << 20
+
+    @Option(help: "Requests in flight on the whole server before OVERLOADED.")
+    var maxInFlight = 4096
+
+    @Option(help: "Requests in flight on one connection before OVERLOADED.")
+    var maxInFlightPerConnection = 256
+
+    @Option(help: "Budget of a request that sends none, in milliseconds.")
+    var defaultBudgetMs = 100
+
+    @Option(help: "Largest request budget honoured, in milliseconds.")
+    var maxBudgetMs = 10_000
+
+    @Option(help: "Coupons returned when a request asks for top_k 0.")
+    var defaultTopK = 20
+
+    @Option(help: "Serve this model file instead of the bundled one.")
+    var model: String?
+
+    @Option(help: "Coupons in the stub catalog.")
+    var catalogSize = 3000
+
+    @Option(help: "Candidates per user from the stub candidate source.")
+    var candidates = 200
+
+    @Option(help: "Seed of the stub data.")
+    var seed: UInt64 = 20_261_124
+
+    @Option(help: "Injected latency of the user-features stub: none, fixed:5ms, uniform:2ms-8ms, lognormal:5ms,40ms.")
+    var userLatency = "none"
+
+    @Option(help: "Injected latency of the candidate stub.")
+    var candidatesLatency = "none"
+
+    @Option(help: "Injected latency of the stats stub.")
+    var statsLatency = "none"
+
+    @Option(help: "Timeout of the user-features source, in milliseconds.")
+    var userTimeoutMs = 30
+
+    @Option(help: "Timeout of the candidate source, in milliseconds.")
+    var candidatesTimeoutMs = 40
+
+    @Option(help: "Timeout of the stats source, in milliseconds.")
+    var statsTimeoutMs = 30
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
+        guard maxFrameBytes >= FrameHeader.size, maxFrameBytes <= 64 << 20 else {
+            throw ValidationError("--max-frame-bytes must be in \(FrameHeader.size)...\(64 << 20)")
+        }
+        guard maxInFlight > 0, maxInFlightPerConnection > 0 else {
+            throw ValidationError("--max-in-flight and --max-in-flight-per-connection must be positive")
+        }
+        guard defaultBudgetMs > 0, maxBudgetMs >= defaultBudgetMs else {
+            throw ValidationError("--default-budget-ms must be positive and at most --max-budget-ms")
+        }
+        guard (1...WireLimits.maximumTopK).contains(defaultTopK) else {
+            throw ValidationError("--default-top-k must be in 1...\(WireLimits.maximumTopK)")
+        }
+        guard catalogSize > 0, candidates >= 0 else {
+            throw ValidationError("--catalog-size must be positive and --candidates non-negative")
+        }
+        for (flag, value) in [("--user-latency", userLatency), ("--candidates-latency", candidatesLatency), ("--stats-latency", statsLatency)] {
+            guard LatencyDistribution(parsing: value) != nil else {
+                throw ValidationError("\(flag) '\(value)' is not none, fixed:D, uniform:D-D or lognormal:MEDIAN,P99")
+            }
+        }
+        guard userTimeoutMs > 0, candidatesTimeoutMs > 0, statsTimeoutMs > 0 else {
+            throw ValidationError("source timeouts must be positive")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "couponrank")
+
+        let scoringModel: ScoringModel
+        let origin: ModelSlot.Origin
+        if let model {
+            scoringModel = try ModelFile.load(path: model)
+            origin = .file
+        } else {
+            scoringModel = try BundledModel.load()
+            origin = .embedded
+        }
+        let generator = StubDataGenerator(
+            configuration: .init(catalogSize: catalogSize, candidatesPerUser: candidates, seed: seed)
+        )
+        let sources = SourceFanOut.stubs(
+            generator,
+            latency: (
+                LatencyDistribution(parsing: userLatency)!,
+                LatencyDistribution(parsing: candidatesLatency)!,
+                LatencyDistribution(parsing: statsLatency)!
+            ),
+            timeouts: SourceTimeouts(
+                userFeatures: .milliseconds(userTimeoutMs),
+                candidates: .milliseconds(candidatesTimeoutMs),
+                stats: .milliseconds(statsTimeoutMs)
+            )
+        )
+        let pipeline = RankPipeline(
+            sources: sources,
+            models: ModelSlot(scoringModel, origin: origin),
+            defaultTopK: defaultTopK
+        )
+        let configuration = ServerConfiguration(
+            host: host,
+            port: port,
+            limits: WireLimits(maximumFrameSize: maxFrameBytes),
+            maximumInFlightPerConnection: maxInFlightPerConnection,
+            maximumInFlight: maxInFlight,
+            defaultBudget: .milliseconds(defaultBudgetMs),
+            maximumBudget: .milliseconds(maxBudgetMs)
+        )
+        logger.info(
+            "model loaded",
+            metadata: [
+                "model.version": "\(scoringModel.version)",
+                "model.kind": "\(scoringModel.kind.rawValue)",
+                "model.dimension": "\(scoringModel.dimension)",
+                "model.origin": "\(origin)",
+            ]
+        )
+        let server = RPCServer(configuration: configuration, pipeline: pipeline, logger: logger) { address in
+            // Unbuffered, so a supervising script sees it at once.
+            let line = "couponrank serving on \(address) with model \(scoringModel.version) (\(origin))\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,28 @@
+import CouponRankCore
+import Testing
+
+@Suite struct RankingTests {
+    let candidates = ["C5", "C3", "C1", "C4", "C2"].map { coupon($0) }
+    let scores = BatchScores(scores: [0.5, 0.9, 0.5, 0.1, 0.7], probabilities: [0.05, 0.09, 0.05, 0.01, 0.07])
+
+    @Test func ordersByDescendingScoreAndBreaksTiesByCouponID() {
+        let ranked = Ranker.top(10, of: candidates, scored: scores)
+        #expect(ranked.map(\.id) == ["C3", "C2", "C1", "C5", "C4"])
+        #expect(ranked.first?.probability == 0.09)
+    }
+
+    @Test(arguments: [0, 1, 3, 5, 50])
+    func returnsAtMostTopK(topK: Int) {
+        let ranked = Ranker.top(topK, of: candidates, scored: scores)
+        #expect(ranked.count == min(topK, candidates.count))
+        #expect(ranked.map(\.id) == Array(["C3", "C2", "C1", "C5", "C4"].prefix(topK)))
+    }
+
+    @Test func eligibilityRemovesExclusionsAndDuplicatesAndHonoursTheCandidateFilter() {
+        let list = candidates + [coupon("C3"), coupon("C1")]
+        #expect(RankQuery(topK: 10).eligible(list).map(\.id) == ["C5", "C3", "C1", "C4", "C2"])
+        #expect(RankQuery(topK: 10, excluded: ["C3", "C9"]).eligible(list).map(\.id) == ["C5", "C1", "C4", "C2"])
+        #expect(RankQuery(topK: 10, onlyCandidates: ["C1", "C2", "C9"]).eligible(list).map(\.id) == ["C1", "C2"])
+        #expect(RankQuery(topK: 10, onlyCandidates: ["C1", "C2"], excluded: ["C2"]).eligible(list).map(\.id) == ["C1"])
+    }
+}
