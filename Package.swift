@@ -106,6 +106,8 @@ let package = Package(
                 "CouponRankSources",
                 "CouponRankServer",
                 "CouponRankClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -121,6 +123,7 @@ let package = Package(
             name: "CouponRankWireTests",
             dependencies: [
                 "CouponRankWire",
+                "CouponRankTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

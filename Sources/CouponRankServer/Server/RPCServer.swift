@@ -50,9 +50,8 @@ public final class RPCServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(limits: limits)))
-                    try channel.pipeline.syncOperations.addHandler(IdleConnectionCloser())
+                    try channel.pipeline.syncOperations.addHandler(FrameIdleTimeoutHandler(timeout: idleTimeout))
                     return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }

@@ -1,0 +1,43 @@
+# CouponRank — `make run` serves on embedded defaults, `make test` runs every test.
+SWIFT        ?= swift
+HOST         ?= 127.0.0.1
+PORT         ?= 7420
+BENCH_ARGS   ?=
+APT_PACKAGES := python3 python3-numpy
+
+.PHONY: run test build release bench deps clean vectors
+
+## Install the system packages the build and the tests need (Debian; skipped when present).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+## Build and serve on in-process stub sources with the bundled model.
+run: deps release
+	$(SWIFT) run -c release --skip-build couponrank serve --host $(HOST) --port $(PORT)
+
+## Build and run every test.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Context build + scoring of one request, beside numpy's matmul path (BENCH_ARGS="--n 200 --d 64").
+bench: deps release
+	$(SWIFT) run -c release --skip-build couponrank-bench $(BENCH_ARGS)
+
+## Regenerate the hex vectors from proto-spec/PROTOCOL.md's generator.
+vectors:
+	python3 proto-spec/vectors/generate.py
+
+clean:
+	rm -rf .build

@@ -1,0 +1,59 @@
+import CouponRankWire
+import NIOCore
+import Testing
+
+@Suite struct MessageRoundTripTests {
+    @Test func rankRequestAtTheLimitsRoundTrips() throws {
+        let request = RankRequest(
+            easyID: String(repeating: "é", count: 64),  // 128 UTF-8 bytes
+            topK: UInt16(WireLimits.maximumTopK),
+            candidateIDs: (0..<WireLimits.maximumListEntries).map { "C\($0)" },
+            excludedIDs: [String(repeating: "x", count: WireLimits.maximumCouponIDBytes)]
+        )
+        var buffer = ByteBuffer()
+        request.encode(into: &buffer)
+        #expect(try RankRequest(payload: &buffer) == request)
+    }
+
+    @Test func rankRequestOverTheLimitsIsAnInvalidArgument() throws {
+        for request in [
+            RankRequest(easyID: "u", topK: UInt16(WireLimits.maximumTopK + 1)),
+            RankRequest(easyID: "u", candidateIDs: (0...WireLimits.maximumListEntries).map { "C\($0)" }),
+            RankRequest(easyID: "u", excludedIDs: [String(repeating: "x", count: WireLimits.maximumCouponIDBytes + 1)]),
+        ] {
+            var buffer = ByteBuffer()
+            request.encode(into: &buffer)
+            #expect(throws: WireError.self) { try RankRequest(payload: &buffer) }
+            buffer.moveReaderIndex(to: 0)
+            do {
+                _ = try RankRequest(payload: &buffer)
+            } catch {
+                #expect(error.code == .invalidArgument)
+            }
+        }
+    }
+
+    @Test func everyTruncationOfAResponseIsMalformed() throws {
+        let response = RankResponse(
+            modelVersion: "v9",
+            degraded: [.userFeatures, .stats],
+            timings: .init(fetchMicros: 1, contextMicros: 2, scoreMicros: 3, totalMicros: 6),
+            items: [.init(couponID: "C1", score: -1.5, probability: 0, name: "ü")]
+        )
+        var full = ByteBuffer()
+        response.encode(into: &full)
+        #expect(try RankResponse(payload: &full) == response)
+        full.moveReaderIndex(to: 0)
+        for length in 0..<full.readableBytes {
+            var truncated = full.getSlice(at: 0, length: length)!
+            #expect(throws: WireError.self) { try RankResponse(payload: &truncated) }
+        }
+    }
+
+    @Test func errorCodesCarryTheirDocumentedRetryClass() {
+        #expect(ErrorResponse(code: .overloaded, message: "").retryClass == .overloaded)
+        #expect(ErrorResponse(code: .deadlineExceeded, message: "").retryClass == .retryable)
+        #expect(ErrorResponse(code: .invalidArgument, message: "").retryClass == .notRetryable)
+        #expect(ErrorCode(rawValue: 999).name == "CODE_999")
+    }
+}
