@@ -1,0 +1,106 @@
+import CouponRankClient
+import CouponRankServer
+import CouponRankTestSupport
+import CouponRankWire
+import NIOCore
+import Testing
+
+@Suite struct MalformedInputTests {
+    private static let errorVectors = ProtocolVectors.names { if case .error = $0 { true } else { false } }
+
+    private func healthFrame(_ requestID: UInt64) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeFrame(HealthRequest(), requestID: requestID)
+        return buffer
+    }
+
+    /// Every malformed vector gets its documented error; the connection closes or stays usable as
+    /// documented; another connection is never disturbed.
+    @Test(arguments: errorVectors)
+    func malformedVectorsGetTheirDocumentedErrorAndDisturbNoOneElse(name: String) async throws {
+        let vector = try ProtocolVectors.load(name)
+        guard case .error(let codeName, let closes) = vector.expectation else { return }
+        try await TestServer.with { server in
+            let bystander = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let connection = try await RawConnection.connect(port: server.port)
+            try await connection.send(vector.bytes)
+            let answer = try #require(try await connection.readFrame(), "no Error frame for \(name)")
+            #expect(answer.header.messageType == .error)
+            var payload = answer.payload
+            let error = try ErrorResponse(payload: &payload)
+            #expect(error.code.name == codeName)
+            if closes {
+                #expect(answer.header.requestID == 0)
+                #expect(try await connection.closesWithin(.seconds(2)))
+            } else {
+                #expect(answer.header.requestID != 0)
+                try await connection.send(healthFrame(77))
+                let health = try #require(try await connection.readFrame())
+                #expect(health.header.messageType == .healthResponse)
+                #expect(health.header.requestID == 77)
+            }
+            await connection.close()
+            let response = try await bystander.rank(RankRequest(easyID: "bystander", topK: 1))
+            #expect(response.items.count == 1)
+            await bystander.close()
+        }
+    }
+
+    @Test func bytesFedOneAtATimeAreAnsweredLikeAWholeFrame() async throws {
+        try await TestServer.with { server in
+            let connection = try await RawConnection.connect(port: server.port)
+            var frame = ByteBuffer()
+            frame.writeFrame(RankRequest(easyID: "dribble", topK: 4), requestID: 5, budgetMicros: 5_000_000)
+            for byte in frame.readableBytesView {
+                try await connection.send([byte])
+                try await Task.sleep(for: .milliseconds(3))
+            }
+            let answer = try #require(try await connection.readFrame())
+            #expect(answer.header.requestID == 5)
+            var payload = answer.payload
+            #expect(try RankResponse(payload: &payload).items.count == 4)
+            await connection.close()
+        }
+    }
+
+    @Test func randomGarbageClosesOnlyThatConnection() async throws {
+        try await TestServer.with { server in
+            var rng = SystemRandomNumberGenerator()
+            for _ in 0..<20 {
+                let connection = try await RawConnection.connect(port: server.port)
+                try await connection.send((0..<512).map { _ in UInt8.random(in: 0...255, using: &rng) })
+                #expect(try await connection.closesWithin(.seconds(2)))
+                await connection.close()
+            }
+            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            #expect(try await client.health().status == .serving)
+            await client.close()
+        }
+    }
+
+    @Test func anOversizedLengthIsRejectedWithoutWaitingForTheBody() async throws {
+        var configuration = ServerConfiguration(port: 0)
+        configuration.limits = WireLimits(maximumFrameSize: 1024)
+        try await TestServer.with(configuration: configuration) { server in
+            let connection = try await RawConnection.connect(port: server.port)
+            try await connection.send([0x00, 0x00, 0x04, 0x01])  // 1025: only the prefix is sent
+            let answer = try #require(try await connection.readFrame())
+            var payload = answer.payload
+            #expect(try ErrorResponse(payload: &payload).code == .frameTooLarge)
+            #expect(try await connection.closesWithin(.seconds(2)))
+        }
+    }
+
+    @Test func aConnectionThatCompletesNoFrameWithinTheIdleTimeoutIsClosed() async throws {
+        var configuration = ServerConfiguration(port: 0)
+        configuration.idleTimeout = .milliseconds(300)
+        try await TestServer.with(configuration: configuration) { server in
+            let connection = try await RawConnection.connect(port: server.port)
+            // Dribble a frame far more slowly than the timeout allows.
+            try await connection.send([0x00, 0x00, 0x00])
+            try await Task.sleep(for: .milliseconds(200))
+            try await connection.send([0x14])
+            #expect(try await connection.closesWithin(.seconds(2)))
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import CouponRankServer
+import CouponRankSources
+import CouponRankTestSupport
+import CouponRankWire
+import NIOCore
+import Testing
+
+@Suite struct OverloadAndOrderingTests {
+    private func rankFrame(_ requestID: UInt64, easyID: String, budget: UInt32 = 5_000_000) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeFrame(RankRequest(easyID: easyID, topK: 3), requestID: requestID, budgetMicros: budget)
+        return buffer
+    }
+
+    @Test func pipelinedRequestsAreAnsweredAsTheyFinishNotInOrder() async throws {
+        let sources = SourceFanOut.scripted(
+            candidates: ScriptedSource { $0.hasPrefix("slow") ? .delay(.milliseconds(300)) : .answer }
+        )
+        try await TestServer.with(sources: sources) { server in
+            let connection = try await RawConnection.connect(port: server.port)
+            var both = rankFrame(1, easyID: "slow-user")
+            var fast = rankFrame(2, easyID: "fast-user")
+            both.writeBuffer(&fast)
+            try await connection.send(both)  // one write: slow first, then fast
+            let first = try #require(try await connection.readFrame())
+            let second = try #require(try await connection.readFrame())
+            #expect(first.header.requestID == 2)
+            #expect(second.header.requestID == 1)
+            #expect(first.header.messageType == .rankResponse)
+            #expect(second.header.messageType == .rankResponse)
+            await connection.close()
+        }
+    }
+
+    @Test func requestsBeyondThePerConnectionBoundAreRejectedOverloadedAtOnce() async throws {
+        let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(400)) })
+        var configuration = ServerConfiguration(port: 0)
+        configuration.maximumInFlightPerConnection = 2
+        try await TestServer.with(configuration: configuration, sources: sources) { server in
+            let connection = try await RawConnection.connect(port: server.port)
+            var burst = ByteBuffer()
+            for id in 1...5 {
+                var frame = rankFrame(UInt64(id), easyID: "u\(id)")
+                burst.writeBuffer(&frame)
+            }
+            try await connection.send(burst)
+            var overloaded: [UInt64] = []
+            var ranked: [UInt64] = []
+            for _ in 1...5 {
+                let frame = try #require(try await connection.readFrame())
+                if frame.header.messageType == .error {
+                    var payload = frame.payload
+                    let error = try ErrorResponse(payload: &payload)
+                    #expect(error.code == .overloaded)
+                    #expect(error.retryClass == .overloaded)
+                    // Rejections come before the slow answers: nothing was queued.
+                    #expect(ranked.isEmpty)
+                    overloaded.append(frame.header.requestID)
+                } else {
+                    ranked.append(frame.header.requestID)
+                }
+            }
+            #expect(overloaded.sorted() == [3, 4, 5])
+            #expect(ranked.sorted() == [1, 2])
+            await connection.close()
+        }
+    }
+
+    @Test func requestsBeyondTheServerWideBoundAreRejectedOverloaded() async throws {
+        let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(400)) })
+        var configuration = ServerConfiguration(port: 0)
+        configuration.maximumInFlight = 3
+        try await TestServer.with(configuration: configuration, sources: sources) { server in
+            let connections = [
+                try await RawConnection.connect(port: server.port),
+                try await RawConnection.connect(port: server.port),
+            ]
+            for (index, connection) in connections.enumerated() {
+                var burst = ByteBuffer()
+                for id in 1...2 {
+                    var frame = rankFrame(UInt64(index * 10 + id), easyID: "u\(id)")
+                    burst.writeBuffer(&frame)
+                }
+                try await connection.send(burst)
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            var codes: [MessageType] = []
+            for connection in connections {
+                for _ in 1...2 {
+                    codes.append(try #require(try await connection.readFrame()).header.messageType)
+                }
+                await connection.close()
+            }
+            #expect(codes.filter { $0 == .error }.count == 1)
+            #expect(codes.filter { $0 == .rankResponse }.count == 3)
+        }
+    }
+}

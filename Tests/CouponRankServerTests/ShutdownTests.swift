@@ -1,0 +1,49 @@
+import CouponRankClient
+import CouponRankServer
+import CouponRankSources
+import CouponRankTestSupport
+import CouponRankWire
+import Testing
+
+@Suite struct ShutdownTests {
+    @Test func gracefulShutdownFinishesRequestsInFlight() async throws {
+        let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(300)) })
+        try await TestServer.with(sources: sources) { server in
+            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            async let inFlight = (0..<5).asyncMap { i in
+                try await client.rank(RankRequest(easyID: "drain-\(i)", topK: 2), timeout: .seconds(3))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            await server.beginShutdown()
+            let answers = try await inFlight
+            #expect(answers.count == 5)
+            #expect(answers.allSatisfy { $0.items.count == 2 })
+            await client.close()
+        }
+    }
+
+    @Test func newConnectionsAreRefusedAfterShutdownBegins() async throws {
+        try await TestServer.with { server in
+            await server.beginShutdown()
+            try await Task.sleep(for: .milliseconds(100))
+            await #expect(throws: (any Error).self) {
+                let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                _ = try await client.health(timeout: .milliseconds(500))
+            }
+        }
+    }
+}
+
+extension Range where Bound == Int {
+    /// Runs `transform` for every element concurrently; results in order.
+    func asyncMap<T: Sendable>(_ transform: @escaping @Sendable (Int) async throws -> T) async throws -> [T] {
+        try await withThrowingTaskGroup(of: (Int, T).self) { group in
+            for index in self {
+                group.addTask { (index, try await transform(index)) }
+            }
+            var results: [(Int, T)] = []
+            for try await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+    }
+}

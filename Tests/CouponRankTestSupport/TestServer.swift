@@ -1,0 +1,78 @@
+public import CouponRankCore
+import CouponRankModelFile
+public import CouponRankServer
+public import CouponRankSources
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// A real RPC server on 127.0.0.1 and a free port, for the duration of a test body.
+public struct TestServer: Sendable {
+    public let host: String
+    public let port: Int
+    public let models: ModelSlot
+    private let group: ServiceGroup
+
+    /// The data behind the default stub sources.
+    public static let generator = StubDataGenerator(configuration: .init(catalogSize: 1000, candidatesPerUser: 200))
+
+    public static func bundledModel() throws -> ScoringModel {
+        try BundledModel.load()
+    }
+
+    /// Starts a server, runs `body` against it, then shuts it down gracefully.
+    public static func with<T: Sendable>(
+        configuration: ServerConfiguration = ServerConfiguration(port: 0),
+        sources: SourceFanOut = .stubs(TestServer.generator),
+        model: ScoringModel? = nil,
+        _ body: @Sendable (TestServer) async throws -> T
+    ) async throws -> T {
+        var configuration = configuration
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let models = ModelSlot(try model ?? bundledModel(), origin: .embedded)
+        var logger = Logger(label: "test-server")
+        logger.logLevel = .warning
+        let (addresses, addressContinuation) = AsyncStream.makeStream(of: Int.self)
+        let server = RPCServer(
+            configuration: configuration,
+            pipeline: RankPipeline(sources: sources, models: models),
+            logger: logger
+        ) { address in
+            addressContinuation.yield(address.port ?? 0)
+            addressContinuation.finish()
+        }
+        let group = ServiceGroup(services: [server], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = addresses.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else {
+                throw TestServerError("the server did not report a port")
+            }
+            let handle = TestServer(host: "127.0.0.1", port: port, models: models, group: group)
+            do {
+                let result = try await body(handle)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Begins the graceful shutdown of this server (what SIGTERM does).
+    public func beginShutdown() async {
+        await group.triggerGracefulShutdown()
+    }
+}
+
+public struct TestServerError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
