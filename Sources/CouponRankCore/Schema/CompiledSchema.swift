@@ -46,8 +46,9 @@ public struct CompiledSchema: Sendable {
             operation.apply(user: user, to: &batch.shared)
         }
         guard !rowOperations.isEmpty, !candidates.isEmpty else { return }
-        let rowStats: [CouponStats] = readsStats ? candidates.map { stats[$0.id] } : []
+        let rowStats: [CouponStats] = readsStats ? stats.aligned(with: candidates) : []
         let stride = rowOperations.count
+        candidates.withUnsafeBufferPointer { candidates in
         batch.columns.withUnsafeMutableBufferPointer { columns in
             batch.values.withUnsafeMutableBufferPointer { values in
                 for (offset, operation) in rowOperations.enumerated() {
@@ -62,6 +63,7 @@ public struct CompiledSchema: Sendable {
                     )
                 }
             }
+        }
         }
     }
 }
@@ -103,7 +105,7 @@ extension CompiledSchema {
             }
         case .oneHot(let name, let vocabulary):
             let field = try CategoricalField(parsing: name)
-            let index = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
+            let index = StringTable(vocabulary.enumerated().map { ($1, $0) })
             if case .user(let userField) = field {
                 shared.append(.oneHot(column: column, field: userField, index: index))
             } else {
@@ -160,7 +162,7 @@ struct Standardisation: Sendable, Hashable {
 private enum SharedOperation: Sendable {
     case bias(column: Int)
     case numeric(column: Int, field: String, Standardisation)
-    case oneHot(column: Int, field: String, index: [String: Int])
+    case oneHot(column: Int, field: String, index: StringTable)
     case hashed(column: Int, field: String, buckets: Int)
     case cross(column: Int, left: String, right: String, buckets: Int)
     case product(column: Int, left: String, right: String, Standardisation)
@@ -172,7 +174,7 @@ private enum SharedOperation: Sendable {
         case .numeric(let column, let field, let standardise):
             shared[column] = standardise(user.numeric[field])
         case .oneHot(let column, let field, let index):
-            if let value = user.categorical[field], let slot = index[value] {
+            if let value = user.categorical[field], let slot = index.value(for: value) {
                 shared[column + slot] = 1
             }
         case .hashed(let column, let field, let buckets):
@@ -194,7 +196,7 @@ private enum SharedOperation: Sendable {
 /// Sets one `(column, value)` entry per candidate.
 private enum RowOperation: Sendable {
     case numeric(column: Int, field: NumericField, Standardisation)
-    case oneHot(column: Int, field: CategoricalField, index: [String: Int])
+    case oneHot(column: Int, field: CategoricalField, index: StringTable)
     case hashed(column: Int, field: CategoricalField, buckets: Int)
     case cross(column: Int, left: CategoricalField, right: CategoricalField, buckets: Int)
     case product(column: Int, left: NumericField, right: NumericField, Standardisation)
@@ -210,7 +212,7 @@ private enum RowOperation: Sendable {
     // swiftlint:disable:next function_parameter_count
     func fill(
         user: UserFeatures,
-        candidates: [Coupon],
+        candidates buffer: UnsafeBufferPointer<Coupon>,
         stats: [CouponStats],
         columns: UnsafeMutableBufferPointer<Int>,
         values: UnsafeMutableBufferPointer<Double>,
@@ -220,17 +222,19 @@ private enum RowOperation: Sendable {
         @inline(__always)
         func statsOf(_ row: Int) -> CouponStats { stats.isEmpty ? .prior : stats[row] }
 
+        guard let candidates = buffer.baseAddress else { return }
+        let count = buffer.count
         var slot = offset
         switch self {
         case .numeric(let column, let field, let standardise):
-            for row in candidates.indices {
+            for row in 0..<count {
                 columns[slot] = column
-                values[slot] = standardise(field.value(user: user, coupon: candidates[row], stats: statsOf(row)))
+                values[slot] = standardise(field.value(user: user, coupon: candidates + row, stats: statsOf(row)))
                 slot += stride
             }
         case .oneHot(let column, let field, let index):
-            for coupon in candidates {
-                if let value = field.value(user: user, coupon: coupon), let position = index[value] {
+            for row in 0..<count {
+                if let value = field.value(user: user, coupon: candidates + row), let position = index.value(for: value) {
                     columns[slot] = column + position
                     values[slot] = 1
                 } else {
@@ -240,8 +244,8 @@ private enum RowOperation: Sendable {
                 slot += stride
             }
         case .hashed(let column, let field, let buckets):
-            for coupon in candidates {
-                if let value = field.value(user: user, coupon: coupon) {
+            for row in 0..<count {
+                if let value = field.value(user: user, coupon: candidates + row) {
                     columns[slot] = column + FeatureHash.bucket(of: value, buckets: buckets)
                     values[slot] = 1
                 } else {
@@ -253,17 +257,18 @@ private enum RowOperation: Sendable {
         case .cross(let column, let left, let right, let buckets):
             // A user-side value is hashed once per request; FNV-1a continues from that state.
             var prefix: FeatureHash?
-            if left.isPerUser, let value = left.value(user: user, coupon: candidates[0]) {
+            if left.isPerUser, let value = left.value(user: user, coupon: candidates) {
                 var hash = FeatureHash()
                 hash.combine(value)
                 hash.combine(FeatureHash.crossSeparator)
                 prefix = hash
             }
-            for coupon in candidates {
+            let userRight = right.isPerUser ? right.value(user: user, coupon: candidates) : nil
+            for row in 0..<count {
                 var hash: FeatureHash
                 if let prefix {
                     hash = prefix
-                } else if !left.isPerUser, let value = left.value(user: user, coupon: coupon) {
+                } else if !left.isPerUser, let value = left.value(user: user, coupon: candidates + row) {
                     hash = FeatureHash()
                     hash.combine(value)
                     hash.combine(FeatureHash.crossSeparator)
@@ -273,7 +278,7 @@ private enum RowOperation: Sendable {
                     slot += stride
                     continue
                 }
-                if let value = right.value(user: user, coupon: coupon) {
+                if let value = userRight ?? right.value(user: user, coupon: candidates + row) {
                     hash.combine(value)
                     columns[slot] = column + hash.bucket(buckets)
                     values[slot] = 1
@@ -284,11 +289,14 @@ private enum RowOperation: Sendable {
                 slot += stride
             }
         case .product(let column, let left, let right, let standardise):
-            for row in candidates.indices {
+            // A user-side factor is read once per request, not once per candidate.
+            let userLeft = left.isPerUser ? left.value(user: user, coupon: candidates, stats: .prior) : nil
+            let userRight = right.isPerUser ? right.value(user: user, coupon: candidates, stats: .prior) : nil
+            for row in 0..<count {
                 let rowStats = statsOf(row)
                 columns[slot] = column
-                if let l = left.value(user: user, coupon: candidates[row], stats: rowStats),
-                    let r = right.value(user: user, coupon: candidates[row], stats: rowStats)
+                if let l = userLeft ?? left.value(user: user, coupon: candidates + row, stats: rowStats),
+                    let r = userRight ?? right.value(user: user, coupon: candidates + row, stats: rowStats)
                 {
                     values[slot] = standardise(l * r)
                 } else {

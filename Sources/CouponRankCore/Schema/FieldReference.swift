@@ -28,14 +28,15 @@ enum NumericField: Sendable, Hashable {
         if case .user = self { true } else { false }
     }
 
+    /// Reads through a pointer so that only the field, never the whole coupon, is copied.
     @inline(__always)
-    func value(user: UserFeatures, coupon: Coupon, stats: CouponStats) -> Double? {
+    func value(user: borrowing UserFeatures, coupon: UnsafePointer<Coupon>, stats: CouponStats) -> Double? {
         switch self {
         case .user(let name): user.numeric[name]
-        case .discountRate: coupon.discountRate
-        case .minimumSpend: coupon.minimumSpend
-        case .daysToExpiry: coupon.daysToExpiry
-        case .couponAttribute(let name): coupon.numericAttributes[name]
+        case .discountRate: coupon.pointee.discountRate
+        case .minimumSpend: coupon.pointee.minimumSpend
+        case .daysToExpiry: coupon.pointee.daysToExpiry
+        case .couponAttribute(let name): coupon.pointee.numericAttributes[name]
         case .ctr: stats.ctr
         case .cvr: stats.cvr
         }
@@ -74,12 +75,12 @@ enum CategoricalField: Sendable, Hashable {
     }
 
     @inline(__always)
-    func value(user: UserFeatures, coupon: Coupon) -> String? {
+    func value(user: borrowing UserFeatures, coupon: UnsafePointer<Coupon>) -> String? {
         switch self {
         case .user(let name): user.categorical[name]
-        case .category: coupon.category
-        case .shop: coupon.shop
-        case .couponLabel(let name): coupon.labels[name]
+        case .category: coupon.pointee.category
+        case .shop: coupon.pointee.shop
+        case .couponLabel(let name): coupon.pointee.labels[name]
         }
     }
 }

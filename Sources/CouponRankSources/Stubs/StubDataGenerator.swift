@@ -128,16 +128,20 @@ public final class StubDataGenerator: Sendable {
     public func stats(for easyID: String) -> CouponStatsTable {
         let user = userFeatures(for: easyID)
         var rng = rng(for: easyID, purpose: 3)
-        var table: [String: CouponStats] = [:]
-        table.reserveCapacity(configuration.candidatesPerUser)
-        for index in candidateIndices(for: easyID) {
+        let indices = candidateIndices(for: easyID)
+        var ids: [String] = []
+        var entries: [CouponStats] = []
+        ids.reserveCapacity(indices.count)
+        entries.reserveCapacity(indices.count)
+        for index in indices {
             let coupon = catalog[index]
             let truth = clickProbability(user: user, coupon: coupon)
             let ctr = min(max(truth * exp(0.3 * gaussian(&rng)), 0.0005), 0.95)
             let cvr = ctr * (0.05 + 0.15 * rng.unit())
-            table[coupon.id] = CouponStats(ctr: ctr, cvr: cvr)
+            ids.append(coupon.id)
+            entries.append(CouponStats(ctr: ctr, cvr: cvr))
         }
-        return CouponStatsTable(table)
+        return CouponStatsTable(couponIDs: ids, entries: entries)
     }
 
     /// The synthetic ground truth: how likely `user` clicks `coupon`. Larger discounts, the
