@@ -84,7 +84,7 @@ import Testing
 
     @Test func aUserWithoutCandidatesIsAClearError() async throws {
         let empty = StubDataGenerator(configuration: .init(catalogSize: 10, candidatesPerUser: 0))
-        try await TestServer.with(sources: .stubs(empty)) { server in
+        try await TestServer.with(sources: .stubs(empty, timeouts: TestServer.relaxedTimeouts)) { server in
             let client = try await CouponRankClient.connect(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: ClientError.self) { try await client.rank(RankRequest(easyID: "1")) }

@@ -16,6 +16,9 @@ public struct TestServer: Sendable {
     /// The data behind the default stub sources.
     public static let generator = StubDataGenerator(configuration: .init(catalogSize: 1000, candidatesPerUser: 200))
 
+    /// Source timeouts generous enough that a loaded test machine does not degrade answers.
+    public static let relaxedTimeouts = SourceTimeouts(userFeatures: .seconds(2), candidates: .seconds(2), stats: .seconds(2))
+
     public static func bundledModel() throws -> ScoringModel {
         try BundledModel.load()
     }
@@ -23,7 +26,7 @@ public struct TestServer: Sendable {
     /// Starts a server, runs `body` against it, then shuts it down gracefully.
     public static func with<T: Sendable>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
-        sources: SourceFanOut = .stubs(TestServer.generator),
+        sources: SourceFanOut = .stubs(TestServer.generator, timeouts: TestServer.relaxedTimeouts),
         model: ScoringModel? = nil,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
