@@ -27,6 +27,7 @@ public struct CompiledSchema: Sendable {
             column += feature.width
         }
         guard column > 0 else { throw SchemaError("schema has no features") }
+        guard column <= 1 << 24 else { throw SchemaError("schema has \(column) columns, more than 16777216") }
         self.schema = schema
         self.dimension = column
         self.sharedOperations = shared
@@ -36,35 +37,42 @@ public struct CompiledSchema: Sendable {
 
     /// Builds the contexts of `candidates` for `user`.
     public func makeContexts(user: UserFeatures, candidates: [Coupon], stats: CouponStatsTable) -> ContextBatch {
-        var batch = ContextBatch(dimension: dimension, entriesPerRow: entriesPerRow, count: candidates.count)
-        fill(&batch, user: user, candidates: candidates, stats: stats)
-        return batch
-    }
-
-    private func fill(_ batch: inout ContextBatch, user: UserFeatures, candidates: [Coupon], stats: CouponStatsTable) {
+        var shared = [Double](repeating: 0, count: dimension)
         for operation in sharedOperations {
-            operation.apply(user: user, to: &batch.shared)
+            operation.apply(user: user, to: &shared)
         }
-        guard !rowOperations.isEmpty, !candidates.isEmpty else { return }
-        let rowStats: [CouponStats] = readsStats ? stats.aligned(with: candidates) : []
         let stride = rowOperations.count
-        candidates.withUnsafeBufferPointer { candidates in
-        batch.columns.withUnsafeMutableBufferPointer { columns in
-            batch.values.withUnsafeMutableBufferPointer { values in
-                for (offset, operation) in rowOperations.enumerated() {
-                    operation.fill(
-                        user: user,
-                        candidates: candidates,
-                        stats: rowStats,
-                        columns: columns,
-                        values: values,
-                        offset: offset,
-                        stride: stride
-                    )
+        let total = candidates.count * stride
+        let rowStats: [CouponStats] = readsStats && total > 0 ? stats.aligned(with: candidates) : []
+        // Every (row, operation) slot is written exactly once below, so the storage starts uninitialised.
+        var values: [Double] = []
+        let columns = [Int32](unsafeUninitializedCapacity: total) { columns, columnCount in
+            values = [Double](unsafeUninitializedCapacity: total) { values, valueCount in
+                candidates.withUnsafeBufferPointer { candidates in
+                    for (offset, operation) in rowOperations.enumerated() {
+                        operation.fill(
+                            user: user,
+                            candidates: candidates,
+                            stats: rowStats,
+                            columns: columns,
+                            values: values,
+                            offset: offset,
+                            stride: stride
+                        )
+                    }
                 }
+                valueCount = total
             }
+            columnCount = total
         }
-        }
+        return ContextBatch(
+            dimension: dimension,
+            entriesPerRow: stride,
+            count: candidates.count,
+            shared: shared,
+            columns: columns,
+            values: values
+        )
     }
 }
 
@@ -214,7 +222,7 @@ private enum RowOperation: Sendable {
         user: UserFeatures,
         candidates buffer: UnsafeBufferPointer<Coupon>,
         stats: [CouponStats],
-        columns: UnsafeMutableBufferPointer<Int>,
+        columns: UnsafeMutableBufferPointer<Int32>,
         values: UnsafeMutableBufferPointer<Double>,
         offset: Int,
         stride: Int
@@ -228,17 +236,17 @@ private enum RowOperation: Sendable {
         switch self {
         case .numeric(let column, let field, let standardise):
             for row in 0..<count {
-                columns[slot] = column
+                columns[slot] = Int32(truncatingIfNeeded: column)
                 values[slot] = standardise(field.value(user: user, coupon: candidates + row, stats: statsOf(row)))
                 slot += stride
             }
         case .oneHot(let column, let field, let index):
             for row in 0..<count {
                 if let value = field.value(user: user, coupon: candidates + row), let position = index.value(for: value) {
-                    columns[slot] = column + position
+                    columns[slot] = Int32(truncatingIfNeeded: column + position)
                     values[slot] = 1
                 } else {
-                    columns[slot] = column
+                    columns[slot] = Int32(truncatingIfNeeded: column)
                     values[slot] = 0
                 }
                 slot += stride
@@ -246,10 +254,12 @@ private enum RowOperation: Sendable {
         case .hashed(let column, let field, let buckets):
             for row in 0..<count {
                 if let value = field.value(user: user, coupon: candidates + row) {
-                    columns[slot] = column + FeatureHash.bucket(of: value, buckets: buckets)
+                    var hash = FeatureHash()
+                    hash.combine(value)
+                    columns[slot] = Int32(truncatingIfNeeded: column + hash.bucket(buckets))
                     values[slot] = 1
                 } else {
-                    columns[slot] = column
+                    columns[slot] = Int32(truncatingIfNeeded: column)
                     values[slot] = 0
                 }
                 slot += stride
@@ -273,17 +283,17 @@ private enum RowOperation: Sendable {
                     hash.combine(value)
                     hash.combine(FeatureHash.crossSeparator)
                 } else {
-                    columns[slot] = column
+                    columns[slot] = Int32(truncatingIfNeeded: column)
                     values[slot] = 0
                     slot += stride
                     continue
                 }
                 if let value = userRight ?? right.value(user: user, coupon: candidates + row) {
                     hash.combine(value)
-                    columns[slot] = column + hash.bucket(buckets)
+                    columns[slot] = Int32(truncatingIfNeeded: column + hash.bucket(buckets))
                     values[slot] = 1
                 } else {
-                    columns[slot] = column
+                    columns[slot] = Int32(truncatingIfNeeded: column)
                     values[slot] = 0
                 }
                 slot += stride
@@ -294,7 +304,7 @@ private enum RowOperation: Sendable {
             let userRight = right.isPerUser ? right.value(user: user, coupon: candidates, stats: .prior) : nil
             for row in 0..<count {
                 let rowStats = statsOf(row)
-                columns[slot] = column
+                columns[slot] = Int32(truncatingIfNeeded: column)
                 if let l = userLeft ?? left.value(user: user, coupon: candidates + row, stats: rowStats),
                     let r = userRight ?? right.value(user: user, coupon: candidates + row, stats: rowStats)
                 {

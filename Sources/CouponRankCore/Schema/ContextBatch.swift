@@ -13,17 +13,18 @@ public struct ContextBatch: Sendable {
     /// Columns that are equal for every candidate; zero in the per-candidate columns.
     public internal(set) var shared: [Double]
     /// `count × entriesPerRow` column indices, row-major.
-    public internal(set) var columns: [Int]
+    public internal(set) var columns: [Int32]
     /// `count × entriesPerRow` values matching ``columns``.
     public internal(set) var values: [Double]
 
-    init(dimension: Int, entriesPerRow: Int, count: Int) {
+    init(dimension: Int, entriesPerRow: Int, count: Int, shared: [Double], columns: [Int32], values: [Double]) {
+        precondition(shared.count == dimension && columns.count == count * entriesPerRow && values.count == columns.count)
         self.dimension = dimension
         self.entriesPerRow = entriesPerRow
         self.count = count
-        self.shared = [Double](repeating: 0, count: dimension)
-        self.columns = [Int](repeating: 0, count: count * entriesPerRow)
-        self.values = [Double](repeating: 0, count: count * entriesPerRow)
+        self.shared = shared
+        self.columns = columns
+        self.values = values
     }
 
     /// Row `index` as a dense vector of `dimension` values.
@@ -31,7 +32,7 @@ public struct ContextBatch: Sendable {
         var row = shared
         let start = index * entriesPerRow
         for entry in start..<(start + entriesPerRow) where values[entry] != 0 {
-            row[columns[entry]] = values[entry]
+            row[Int(columns[entry])] = values[entry]
         }
         return row
     }

@@ -22,13 +22,17 @@ public struct FeatureHash: Sendable, Hashable {
 
     @inlinable
     public mutating func combine(_ string: String) {
-        var string = string
-        string.withUTF8 { bytes in
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { bytes in
             var h = state
             for byte in bytes {
                 h = (h ^ UInt64(byte)) &* Self.prime
             }
             state = h
+        }
+        if done == nil {
+            for byte in string.utf8 {
+                combine(byte)
+            }
         }
     }
 

@@ -62,7 +62,7 @@ extension ScoringModel {
                                         var linear = sharedLinear
                                         let start = row * m
                                         for e in start..<(start + m) {
-                                            linear += theta[columns[e]] * values[e]
+                                            linear += theta[Int(columns[e])] * values[e]
                                         }
                                         let p = sigmoid(linear)
                                         result.scores.append(p)
@@ -92,13 +92,13 @@ extension ScoringModel {
                                         var linear = sharedLinear
                                         var quadratic = sharedQuadratic
                                         for e in start..<(start + m) {
-                                            let ce = columns[e]
+                                            let ce = Int(columns[e])
                                             let ve = values[e]
                                             linear += theta[ce] * ve
                                             let base = ce * d
                                             var acc = 0.5 * (covariance[base + ce] * ve + crossTerm[ce])
                                             for f in (e + 1)..<(start + m) {
-                                                acc += covariance[base + columns[f]] * values[f]
+                                                acc += covariance[base + Int(columns[f])] * values[f]
                                             }
                                             quadratic += 2 * ve * acc
                                         }
