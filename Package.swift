@@ -40,6 +40,26 @@ let package = Package(
             resources: [.copy("Resources/default-model.json")],
             swiftSettings: swiftSettings
         ),
+        // libhiredis, for the model store.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // Redis over hiredis, the model layout of proto-spec/MODEL.md §8, the refresher.
+        .target(
+            name: "CouponRankModelStore",
+            dependencies: [
+                "CHiredis",
+                "CouponRankCore",
+                "CouponRankModelFile",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The three source protocols, deterministic stubs, fan-out with deadlines and defaults.
         .target(
             name: "CouponRankSources",

@@ -1,0 +1,43 @@
+#ifndef COUPONRANK_CHIREDIS_SHIM_H
+#define COUPONRANK_CHIREDIS_SHIM_H
+
+#include <hiredis/hiredis.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+/* Typed wrappers: Swift sees redisReply * instead of void *, milliseconds instead of timeval. */
+
+static inline struct timeval crh_timeval(long milliseconds) {
+    struct timeval tv;
+    tv.tv_sec = milliseconds / 1000;
+    tv.tv_usec = (milliseconds % 1000) * 1000;
+    return tv;
+}
+
+static inline redisContext *crh_connect(const char *host, int port, long timeout_ms) {
+    return redisConnectWithTimeout(host, port, crh_timeval(timeout_ms));
+}
+
+/* Send and receive timeout of every later command; 0 means block without limit. */
+static inline int crh_set_timeout(redisContext *c, long timeout_ms) {
+    return redisSetTimeout(c, crh_timeval(timeout_ms));
+}
+
+static inline redisReply *crh_command_argv(redisContext *c, int argc, const char **argv, const size_t *argvlen) {
+    return (redisReply *)redisCommandArgv(c, argc, argv, argvlen);
+}
+
+static inline int crh_get_reply(redisContext *c, redisReply **reply) {
+    void *raw = NULL;
+    int status = redisGetReply(c, &raw);
+    *reply = (redisReply *)raw;
+    return status;
+}
+
+static inline int crh_error(const redisContext *c) { return c->err; }
+static inline const char *crh_error_string(const redisContext *c) { return c->errstr; }
+
+/* Unblocks a thread waiting in crh_get_reply on this context (used to stop a subscriber). */
+static inline void crh_shutdown(redisContext *c) { shutdown(c->fd, SHUT_RDWR); }
+
+#endif

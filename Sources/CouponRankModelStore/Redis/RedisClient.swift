@@ -1,0 +1,89 @@
+public import Logging
+public import NIOPosix
+import Synchronization
+
+/// A Redis connection for request/response commands, safe to share.
+///
+/// Commands run one at a time on a thread pool (hiredis blocks). A failed connection is dropped
+/// and rebuilt on the next command, no sooner than an exponential backoff allows (100 ms doubling
+/// to 5 s), so a Redis that is away costs callers a fast `unavailable` error, not a timeout each.
+public final class RedisClient: Sendable {
+    public let url: RedisURL
+    public let connectTimeout: Duration
+    public let commandTimeout: Duration
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var connection: RedisConnection?
+        var failures = 0
+        var retryAt: ContinuousClock.Instant?
+    }
+
+    public init(
+        url: RedisURL,
+        connectTimeout: Duration = .seconds(1),
+        commandTimeout: Duration = .seconds(2),
+        threadPool: NIOThreadPool = .singleton,
+        logger: Logger = Logger(label: "couponrank.redis")
+    ) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    /// Runs one command.
+    public func command(_ arguments: [String]) async throws(RedisError) -> RedisReply {
+        try await command(arguments.map { Array($0.utf8) })
+    }
+
+    /// Runs one command with binary arguments.
+    public func command(_ arguments: [[UInt8]]) async throws(RedisError) -> RedisReply {
+        let result: Result<RedisReply, RedisError>
+        do {
+            result = try await threadPool.runIfActive { self.blockingCommand(arguments) }
+        } catch {
+            throw RedisError(.unavailable, "thread pool is shut down")
+        }
+        return try result.get().checked()
+    }
+
+    private func blockingCommand(_ arguments: [[UInt8]]) -> Result<RedisReply, RedisError> {
+        state.withLock { state in
+            do throws(RedisError) {
+                let connection = try connection(&state)
+                let reply = try connection.command(arguments)
+                return .success(reply)
+            } catch {
+                if state.connection?.isBroken ?? true {
+                    state.connection = nil
+                    noteFailure(&state)
+                    logger.debug("redis command failed", metadata: ["redis.url": "\(url)", "error": "\(error)"])
+                }
+                return .failure(error)
+            }
+        }
+    }
+
+    private func connection(_ state: inout State) throws(RedisError) -> RedisConnection {
+        if let connection = state.connection, !connection.isBroken { return connection }
+        state.connection = nil
+        if let retryAt = state.retryAt, ContinuousClock.now < retryAt {
+            throw RedisError(.unavailable, "\(url) unreachable; next attempt in \(retryAt - ContinuousClock.now)")
+        }
+        let connection = try RedisConnection.connect(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        state.connection = connection
+        state.failures = 0
+        state.retryAt = nil
+        return connection
+    }
+
+    private func noteFailure(_ state: inout State) {
+        state.failures += 1
+        let backoff = Duration.milliseconds(min(100 * (1 << min(state.failures - 1, 6)), 5000))
+        state.retryAt = .now + backoff
+    }
+}

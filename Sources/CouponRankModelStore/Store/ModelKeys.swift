@@ -1,0 +1,18 @@
+/// Redis key names of MODEL.md §8, under a configurable prefix.
+public struct ModelKeys: Sendable, Hashable {
+    public var prefix: String
+
+    public init(prefix: String = "couponrank:") {
+        self.prefix = prefix
+    }
+
+    /// String: the version engines serve.
+    public var current: String { prefix + "model:current" }
+    /// List, newest first: published versions kept for rollback.
+    public var history: String { prefix + "model:history" }
+    /// Pub/sub channel: "reload" makes every subscribed engine refresh now.
+    public var reloadChannel: String { prefix + "model:reload" }
+
+    /// Hash: one immutable published model.
+    public func entry(_ version: String) -> String { prefix + "model:entry:" + version }
+}
