@@ -46,7 +46,7 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
-        // Redis over hiredis, the model layout of proto-spec/MODEL.md §8, the refresher.
+        // Redis over hiredis, the model layout of proto-spec/MODEL.md §7, the refresher.
         .target(
             name: "CouponRankModelStore",
             dependencies: [
@@ -98,6 +98,7 @@ let package = Package(
             dependencies: [
                 "CouponRankCore",
                 "CouponRankModelFile",
+                "CouponRankModelStore",
                 "CouponRankSources",
                 "CouponRankServer",
                 "CouponRankClient",

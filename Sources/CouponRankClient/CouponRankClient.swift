@@ -50,6 +50,12 @@ public final class CouponRankClient: Sendable {
         return try Self.decode(HealthResponse.self, from: frame)
     }
 
+    /// Asks the server to reload its model (admin; needs the server's token).
+    public func reloadModel(token: String, scope: AdminReloadRequest.Scope = .engine, timeout: Duration = .seconds(10)) async throws -> AdminReloadResponse {
+        let frame = try await call(AdminReloadRequest(token: token, scope: scope), timeout: timeout, budget: timeout)
+        return try Self.decode(AdminReloadResponse.self, from: frame)
+    }
+
     /// Sends any request and returns the raw answer frame.
     public func call<Message: WireMessage>(_ message: Message, timeout: Duration, budget: Duration?) async throws -> Frame {
         let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue

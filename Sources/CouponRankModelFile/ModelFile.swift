@@ -1,7 +1,7 @@
 public import CouponRankCore
 public import Foundation
 
-/// The JSON model document of proto-spec/MODEL.md §2.
+/// The JSON model document of proto-spec/MODEL.md §1–§2.
 public enum ModelFile {
     /// Parses and validates a model document.
     public static func decode(_ data: Data) throws(ModelError) -> ScoringModel {

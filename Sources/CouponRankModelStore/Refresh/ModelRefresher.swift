@@ -17,6 +17,8 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     public let subscribe: Bool
     private let logger: Logger
     private let last = Mutex<ModelReloadReport?>(nil)
+    /// The latest reload; each new one runs after it, so reloads never interleave.
+    private let tail = Mutex<Task<ModelReloadReport, Never>?>(nil)
 
     public init(
         store: ModelStore,
@@ -72,6 +74,19 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     }
 
     public func reload(reason: String) async -> ModelReloadReport {
+        let task = tail.withLock { tail in
+            let previous = tail
+            let next = Task {
+                _ = await previous?.value
+                return await self.reloadNow(reason: reason)
+            }
+            tail = next
+            return next
+        }
+        return await task.value
+    }
+
+    private func reloadNow(reason: String) async -> ModelReloadReport {
         let served = slot.current
         let report: ModelReloadReport
         do {

@@ -1,5 +1,5 @@
 /// CRC-32 as zlib, gzip and PNG compute it (IEEE 802.3, reflected, polynomial 0xEDB88320):
-/// the integrity checksum of a model entry (MODEL.md §8). `python3 -c "import zlib; ..."`
+/// the integrity checksum of a model entry (MODEL.md §7). `python3 -c "import zlib; ..."`
 /// gives the same number.
 public enum CRC32 {
     private static let table: [UInt32] = (0..<256).map { index in

@@ -1,4 +1,4 @@
-/// Redis key names of MODEL.md §8, under a configurable prefix.
+/// Redis key names of MODEL.md §7, under a configurable prefix.
 public struct ModelKeys: Sendable, Hashable {
     public var prefix: String
 

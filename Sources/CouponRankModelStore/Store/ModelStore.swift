@@ -14,7 +14,7 @@ public struct ModelEntryInfo: Sendable, Hashable {
     public var isCurrent: Bool
 }
 
-/// Published models in Redis, laid out as MODEL.md §8 says.
+/// Published models in Redis, laid out as MODEL.md §7 says.
 public struct ModelStore: Sendable {
     public let redis: RedisClient
     public let keys: ModelKeys

@@ -1,4 +1,4 @@
-import CouponRankCore
+public import CouponRankCore
 import CouponRankWire
 public import Logging
 public import NIOCore
@@ -26,6 +26,7 @@ public final class RPCServer: Service, Sendable {
     public init(
         configuration: ServerConfiguration,
         pipeline: RankPipeline,
+        reloader: (any ModelReloading)? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
@@ -33,7 +34,13 @@ public final class RPCServer: Service, Sendable {
         let status = ServerStatus()
         self.configuration = configuration
         self.status = status
-        self.dispatcher = RequestDispatcher(pipeline: pipeline, configuration: configuration, status: status, logger: logger)
+        self.dispatcher = RequestDispatcher(
+            pipeline: pipeline,
+            reloader: reloader,
+            configuration: configuration,
+            status: status,
+            logger: logger
+        )
         self.inFlight = InFlightLimiter(limit: configuration.maximumInFlight)
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -146,7 +153,10 @@ public final class RPCServer: Service, Sendable {
                 inFlight.release()
                 state.finished()
             }
-            let response = await dispatcher.rank(frame, receivedAt: receivedAt, allocator: allocator)
+            let response =
+                frame.header.messageType == .adminReloadRequest
+                ? await dispatcher.adminReload(frame, allocator: allocator)
+                : await dispatcher.rank(frame, receivedAt: receivedAt, allocator: allocator)
             try? await outbound.write(response)
         }
     }

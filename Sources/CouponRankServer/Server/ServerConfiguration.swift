@@ -14,8 +14,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var defaultBudget: Duration
     /// Largest budget honoured; larger ones are cut to it.
     public var maximumBudget: Duration
-    /// A connection that sends nothing for this long is closed.
+    /// A connection that completes no frame for this long is closed.
     public var idleTimeout: Duration
+    /// Shared secret of admin messages; with none, admin messages are refused.
+    public var adminToken: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -25,7 +27,8 @@ public struct ServerConfiguration: Sendable, Hashable {
         maximumInFlight: Int = 4096,
         defaultBudget: Duration = .milliseconds(100),
         maximumBudget: Duration = .seconds(10),
-        idleTimeout: Duration = .seconds(300)
+        idleTimeout: Duration = .seconds(300),
+        adminToken: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -35,5 +38,6 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.defaultBudget = defaultBudget
         self.maximumBudget = maximumBudget
         self.idleTimeout = idleTimeout
+        self.adminToken = adminToken
     }
 }

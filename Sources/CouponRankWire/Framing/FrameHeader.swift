@@ -53,8 +53,10 @@ public struct MessageType: RawRepresentable, Sendable, Hashable, CustomStringCon
 
     public static let rankRequest = MessageType(rawValue: 0x01)
     public static let healthRequest = MessageType(rawValue: 0x02)
+    public static let adminReloadRequest = MessageType(rawValue: 0x10)
     public static let rankResponse = MessageType(rawValue: 0x81)
     public static let healthResponse = MessageType(rawValue: 0x82)
+    public static let adminReloadResponse = MessageType(rawValue: 0x90)
     public static let error = MessageType(rawValue: 0xFF)
 
     public var isResponse: Bool { rawValue & 0x80 != 0 }
@@ -65,6 +67,8 @@ public struct MessageType: RawRepresentable, Sendable, Hashable, CustomStringCon
         case .healthRequest: "HealthRequest"
         case .rankResponse: "RankResponse"
         case .healthResponse: "HealthResponse"
+        case .adminReloadRequest: "AdminReloadRequest"
+        case .adminReloadResponse: "AdminReloadResponse"
         case .error: "Error"
         default: "0x" + String(rawValue, radix: 16)
         }

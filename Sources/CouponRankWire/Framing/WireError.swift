@@ -33,6 +33,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
     public static let shuttingDown = ErrorCode(rawValue: 12)
     public static let unauthenticated = ErrorCode(rawValue: 13)
     public static let `internal` = ErrorCode(rawValue: 14)
+    public static let failedPrecondition = ErrorCode(rawValue: 15)
 
     public var name: String {
         switch self {
@@ -50,6 +51,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, CustomStringConve
         case .shuttingDown: "SHUTTING_DOWN"
         case .unauthenticated: "UNAUTHENTICATED"
         case .internal: "INTERNAL"
+        case .failedPrecondition: "FAILED_PRECONDITION"
         default: "CODE_\(rawValue)"
         }
     }

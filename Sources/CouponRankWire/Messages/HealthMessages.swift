@@ -42,23 +42,39 @@ public struct HealthResponse: WireMessage, Hashable {
     public var status: Status
     public var uptimeMillis: UInt64
     public var modelVersion: String
+    /// Seconds since the model was trained (its `created_at`); revision 2, 0 when absent.
+    public var modelAgeSeconds: UInt64
+    /// Where the model came from: `embedded`, `file` or `redis`; revision 2, "" when absent.
+    public var modelOrigin: String
 
-    public init(status: Status, uptimeMillis: UInt64, modelVersion: String) {
+    public init(status: Status, uptimeMillis: UInt64, modelVersion: String, modelAgeSeconds: UInt64 = 0, modelOrigin: String = "") {
         self.status = status
         self.uptimeMillis = uptimeMillis
         self.modelVersion = modelVersion
+        self.modelAgeSeconds = modelAgeSeconds
+        self.modelOrigin = modelOrigin
     }
 
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(status.rawValue)
         buffer.writeInteger(uptimeMillis)
         buffer.writeString16(modelVersion)
+        buffer.writeInteger(modelAgeSeconds)
+        buffer.writeString16(modelOrigin)
     }
 
     public init(payload: inout ByteBuffer) throws(WireError) {
         self.status = Status(rawValue: try payload.readRequired(UInt8.self, field: "status"))
         self.uptimeMillis = try payload.readRequired(UInt64.self, field: "uptime_ms")
         self.modelVersion = try payload.readString16(field: "model_version")
+        // Revision 2 fields: a revision 1 sender ends the payload here (§9).
+        if payload.readableBytes == 0 {
+            self.modelAgeSeconds = 0
+            self.modelOrigin = ""
+        } else {
+            self.modelAgeSeconds = try payload.readRequired(UInt64.self, field: "model_age_s")
+            self.modelOrigin = try payload.readString16(field: "model_origin")
+        }
     }
 }
 

@@ -24,7 +24,8 @@ struct HealthCommand: AsyncParsableCommand {
             print("NOT REACHABLE: \(error)")
             throw ExitCode(2)
         }
-        print("\(health.status) model=\(health.modelVersion) uptime=\(Double(health.uptimeMillis) / 1000)s")
+        let origin = health.modelOrigin.isEmpty ? "" : " origin=\(health.modelOrigin)"
+        print("\(health.status) model=\(health.modelVersion)\(origin) model_age=\(health.modelAgeSeconds)s uptime=\(Double(health.uptimeMillis) / 1000)s")
         if health.status != .serving {
             throw ExitCode(1)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CouponRankCore
 import CouponRankModelFile
+import CouponRankModelStore
 import CouponRankSources
 import Foundation
 
@@ -8,7 +9,10 @@ struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Work with model documents.",
-        subcommands: [ValidateModelCommand.self, SynthesizeModelCommand.self]
+        subcommands: [
+            PublishModelCommand.self, ListModelsCommand.self, ShowModelCommand.self, ActivateModelCommand.self,
+            ValidateModelCommand.self, SynthesizeModelCommand.self,
+        ]
     )
 }
 

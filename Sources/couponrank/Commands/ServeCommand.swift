@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import CouponRankCore
 import CouponRankModelFile
+import CouponRankModelStore
 import CouponRankServer
 import CouponRankSources
 import CouponRankWire
@@ -68,6 +69,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Timeout of the stats source, in milliseconds.")
     var statsTimeoutMs = 30
 
+    @Option(help: "Model store, redis://[:password@]host:port[/db] (env COUPONRANK_REDIS_URL). Without one the bundled or --model model is served.")
+    var redisURL: String?
+
+    @Option(help: "Key prefix of the model store.")
+    var redisPrefix = "couponrank:"
+
+    @Option(help: "Seconds between model refreshes from Redis (jittered ±10%).")
+    var refreshIntervalS = 3600
+
+    @Option(help: "Shared secret of admin messages (env COUPONRANK_ADMIN_TOKEN). Without one, admin messages are refused.")
+    var adminToken: String?
+
+    @Option(help: "Close a connection that completes no frame for this many seconds.")
+    var idleTimeoutS = 300
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -97,6 +113,23 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("source timeouts must be positive")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
+        guard refreshIntervalS > 0 else { throw ValidationError("--refresh-interval-s must be positive") }
+        guard idleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s must be positive") }
+        if let url = effectiveRedisURL {
+            do {
+                _ = try RedisURL(parsing: url)
+            } catch {
+                throw ValidationError("--redis-url: \(error.message)")
+            }
+        }
+    }
+
+    private var effectiveRedisURL: String? {
+        redisURL ?? ProcessInfo.processInfo.environment["COUPONRANK_REDIS_URL"]
+    }
+
+    private var effectiveAdminToken: String? {
+        (adminToken ?? ProcessInfo.processInfo.environment["COUPONRANK_ADMIN_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     func run() async throws {
@@ -132,11 +165,27 @@ struct ServeCommand: AsyncParsableCommand {
                 stats: .milliseconds(statsTimeoutMs)
             )
         )
-        let pipeline = RankPipeline(
-            sources: sources,
-            models: ModelSlot(scoringModel, origin: origin),
-            defaultTopK: defaultTopK
-        )
+        let models = ModelSlot(scoringModel, origin: origin)
+        let pipeline = RankPipeline(sources: sources, models: models, defaultTopK: defaultTopK)
+        var refresher: ModelRefresher?
+        if let url = effectiveRedisURL {
+            let redisURL = try RedisURL(parsing: url)
+            let store = ModelStore(redis: RedisClient(url: redisURL, logger: logger), keys: ModelKeys(prefix: redisPrefix))
+            let modelRefresher = ModelRefresher(
+                store: store,
+                slot: models,
+                interval: .seconds(refreshIntervalS),
+                logger: logger
+            )
+            let report = await modelRefresher.reload(reason: "startup")
+            if report.outcome != .swapped {
+                logger.warning(
+                    "no model loaded from redis; serving the \(origin) model",
+                    metadata: ["redis.url": "\(redisURL)", "model.refresh.message": "\(report.message)"]
+                )
+            }
+            refresher = modelRefresher
+        }
         let configuration = ServerConfiguration(
             host: host,
             port: port,
@@ -144,24 +193,29 @@ struct ServeCommand: AsyncParsableCommand {
             maximumInFlightPerConnection: maxInFlightPerConnection,
             maximumInFlight: maxInFlight,
             defaultBudget: .milliseconds(defaultBudgetMs),
-            maximumBudget: .milliseconds(maxBudgetMs)
+            maximumBudget: .milliseconds(maxBudgetMs),
+            idleTimeout: .seconds(idleTimeoutS),
+            adminToken: effectiveAdminToken
         )
+        let served = models.current
         logger.info(
             "model loaded",
             metadata: [
-                "model.version": "\(scoringModel.version)",
-                "model.kind": "\(scoringModel.kind.rawValue)",
-                "model.dimension": "\(scoringModel.dimension)",
-                "model.origin": "\(origin)",
+                "model.version": "\(served.model.version)",
+                "model.kind": "\(served.model.kind.rawValue)",
+                "model.dimension": "\(served.model.dimension)",
+                "model.origin": "\(served.origin)",
             ]
         )
-        let server = RPCServer(configuration: configuration, pipeline: pipeline, logger: logger) { address in
+        let server = RPCServer(configuration: configuration, pipeline: pipeline, reloader: refresher, logger: logger) { address in
             // Unbuffered, so a supervising script sees it at once.
-            let line = "couponrank serving on \(address) with model \(scoringModel.version) (\(origin))\n"
+            let line = "couponrank serving on \(address) with model \(served.model.version) (\(served.origin))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
+        var services: [any Service] = [server]
+        if let refresher { services.append(refresher) }
         let group = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
     }

@@ -1,0 +1,50 @@
+import ArgumentParser
+import CouponRankClient
+import CouponRankWire
+import Foundation
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin",
+        abstract: "Administer running engines (requires the admin token).",
+        subcommands: [ReloadModelCommand.self]
+    )
+}
+
+struct ReloadModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reload-model",
+        abstract: "Make an engine fetch the published model now; with --all, every engine of the fleet."
+    )
+
+    @Option(help: "Server address, HOST:PORT.")
+    var server = ServerAddress.local
+
+    @Option(help: "Admin token (env COUPONRANK_ADMIN_TOKEN).")
+    var token: String?
+
+    @Flag(help: "Reach every engine subscribed to the model store, through Redis pub/sub.")
+    var all = false
+
+    @Option(help: "How long to wait, in milliseconds.")
+    var timeoutMs = 10_000
+
+    func run() async throws {
+        let token = self.token ?? ProcessInfo.processInfo.environment["COUPONRANK_ADMIN_TOKEN"] ?? ""
+        let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+        defer { Task { await client.close() } }
+        let response: AdminReloadResponse
+        do {
+            response = try await client.reloadModel(token: token, scope: all ? .fleet : .engine, timeout: .milliseconds(timeoutMs))
+        } catch {
+            print("reload refused: \(error)")
+            throw ExitCode(1)
+        }
+        let change =
+            response.previousVersion == response.currentVersion
+            ? response.currentVersion : "\(response.previousVersion) → \(response.currentVersion)"
+        print("\(response.outcome): \(change) — \(response.message)")
+        if all { print("broadcast reached \(response.receivers) engine(s)") }
+        if response.outcome == .keptPrevious { throw ExitCode(1) }
+    }
+}
