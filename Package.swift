@@ -124,6 +124,7 @@ let package = Package(
             dependencies: [
                 "CouponRankCore",
                 "CouponRankModelFile",
+                "CouponRankModelStore",
                 "CouponRankSources",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -165,6 +166,18 @@ let package = Package(
                 "CouponRankTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankModelStoreTests",
+            dependencies: [
+                "CouponRankModelStore",
+                "CouponRankServer",
+                "CouponRankClient",
+                "CouponRankWire",
+                "CouponRankTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

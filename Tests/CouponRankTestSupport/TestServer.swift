@@ -28,18 +28,21 @@ public struct TestServer: Sendable {
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
         sources: SourceFanOut = .stubs(TestServer.generator, timeouts: TestServer.relaxedTimeouts),
         model: ScoringModel? = nil,
+        models: ModelSlot? = nil,
+        reloader: (any ModelReloading)? = nil,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.port = 0
-        let models = ModelSlot(try model ?? bundledModel(), origin: .embedded)
+        let models = try models ?? ModelSlot(try model ?? bundledModel(), origin: .embedded)
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
         let (addresses, addressContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = RPCServer(
             configuration: configuration,
             pipeline: RankPipeline(sources: sources, models: models),
+            reloader: reloader,
             logger: logger
         ) { address in
             addressContinuation.yield(address.port ?? 0)

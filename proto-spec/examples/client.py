@@ -19,7 +19,7 @@ RANK_REQUEST, HEALTH_REQUEST, RANK_RESPONSE, HEALTH_RESPONSE, ERROR = 0x01, 0x02
 ERROR_NAMES = {1: "MALFORMED_PAYLOAD", 2: "BAD_MAGIC", 3: "UNSUPPORTED_VERSION", 4: "UNKNOWN_MESSAGE_TYPE",
                5: "FRAME_TOO_LARGE", 6: "INVALID_ARGUMENT", 7: "OVERLOADED", 8: "DEADLINE_EXCEEDED",
                9: "NO_CANDIDATES", 10: "UPSTREAM_UNAVAILABLE", 11: "MODEL_UNAVAILABLE", 12: "SHUTTING_DOWN",
-               13: "UNAUTHENTICATED", 14: "INTERNAL"}
+               13: "UNAUTHENTICATED", 14: "INTERNAL", 15: "FAILED_PRECONDITION"}
 
 
 def s16(text):
@@ -66,7 +66,10 @@ def decode(msg_type, payload):
             out["items"].append({"coupon_id": r.s16(), "score": r.u("d"), "probability": r.u("d"), "name": r.s16()})
         return out
     if msg_type == HEALTH_RESPONSE:
-        return {"type": "HealthResponse", "status": r.u("B"), "uptime_ms": r.u("Q"), "model_version": r.s16()}
+        out = {"type": "HealthResponse", "status": r.u("B"), "uptime_ms": r.u("Q"), "model_version": r.s16()}
+        if r.at < len(r.data):  # revision 2 fields
+            out["model_age_s"], out["model_origin"] = r.u("Q"), r.s16()
+        return out
     if msg_type == ERROR:
         code = r.u("H")
         return {"type": "Error", "code": code, "name": ERROR_NAMES.get(code, f"CODE_{code}"),

@@ -68,8 +68,22 @@ def main():
     write("health-request.hex", "decode HealthRequest", "request 7, empty payload",
           frame(0x02, 7, b""), split=(4,))
     write("health-response.hex", "decode HealthResponse",
-          "answer to request 7: SERVING, uptime 123456 ms, model v1",
+          "answer to request 7: SERVING, uptime 123456 ms, model v1, model age 3600 s, origin redis (revision 2)",
+          frame(0x82, 7, struct.pack(">BQ", 0, 123_456) + s16("v1") + struct.pack(">Q", 3600) + s16("redis")),
+          split=(4, 24))
+    write("health-response-rev1.hex", "decode HealthResponse",
+          "answer to request 7 from a revision 1 server: no model age or origin; they read as 0 and \"\"",
           frame(0x82, 7, struct.pack(">BQ", 0, 123_456) + s16("v1")), split=(4, 24))
+    write("admin-reload-request.hex", "decode AdminReloadRequest",
+          "request 20: token \"s3cret\", scope 1 (fleet)",
+          frame(0x10, 20, s16("s3cret") + b"\x01", budget_us=10_000_000), split=(4, 24))
+    write("admin-reload-response.hex", "decode AdminReloadResponse",
+          "answer to request 20: SWAPPED v1 -> v2, reached 3 engines",
+          frame(0x90, 20, b"\x00" + s16("v1") + s16("v2") + s16("now serving v2") + struct.pack(">I", 3)),
+          split=(4, 24))
+    write("admin-reload-bad-scope.hex", "error INVALID_ARGUMENT open",
+          "request 21: AdminReloadRequest with scope 7",
+          frame(0x10, 21, s16("s3cret") + b"\x07"), split=(4, 24))
     write("error-overloaded.hex", "decode Error",
           "answer to request 9: OVERLOADED (7), retry class overloaded (2)",
           frame(0xFF, 9, struct.pack(">HB", 7, 2) + s16("too many requests in flight")), split=(4, 24))

@@ -58,7 +58,8 @@ public final class RedisClient: Sendable {
                 let reply = try connection.command(arguments)
                 return .success(reply)
             } catch {
-                if state.connection?.isBroken ?? true {
+                // A refusal during the backoff is not a new failure: it must not push the next attempt further out.
+                if error.code != .unavailable, state.connection?.isBroken ?? true {
                     state.connection = nil
                     noteFailure(&state)
                     logger.debug("redis command failed", metadata: ["redis.url": "\(url)", "error": "\(error)"])
