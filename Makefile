@@ -3,7 +3,7 @@ SWIFT        ?= swift
 HOST         ?= 127.0.0.1
 PORT         ?= 7420
 BENCH_ARGS   ?=
-APT_PACKAGES := python3 python3-numpy
+APT_PACKAGES := python3 libhiredis-dev redis-server redis-tools pkg-config
 
 .PHONY: run test build release bench deps clean vectors
 

@@ -19,7 +19,7 @@ import Testing
             let elapsed = ContinuousClock.now - start
             #expect(response.degraded == .stats)
             #expect(response.items.count == 5)
-            #expect(elapsed < .milliseconds(900))
+            #expect(elapsed < .milliseconds(1500))  // the stats source takes 2 s
         }
     }
 
@@ -44,7 +44,7 @@ import Testing
                 try await client.rank(RankRequest(easyID: "1"), timeout: .seconds(2), budget: .milliseconds(50))
             }
             #expect(error?.serverError?.code == .deadlineExceeded)
-            #expect(ContinuousClock.now - start < .seconds(1))
+            #expect(ContinuousClock.now - start < .milliseconds(1500))  // the candidate source takes 3 s
         }
     }
 

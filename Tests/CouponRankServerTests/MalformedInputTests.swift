@@ -99,7 +99,7 @@ import Testing
             // Dribble a frame far more slowly than the timeout allows.
             try await connection.send([0x00, 0x00, 0x00])
             try await Task.sleep(for: .milliseconds(200))
-            try await connection.send([0x14])
+            try? await connection.send([0x14])  // may already find the connection closed
             #expect(try await connection.closesWithin(.seconds(2)))
         }
     }

@@ -79,7 +79,7 @@ private final class OverlapProbe: UserFeatureSource, CandidateSource, CouponStat
         )
         let start = ContinuousClock.now
         let inputs = try await fanOut.fetch(easyID: "7", deadline: .now + .seconds(2))
-        #expect(ContinuousClock.now - start < .milliseconds(500))
+        #expect(ContinuousClock.now - start < .milliseconds(1500))  // the slow sources take 5 s
         #expect(inputs.degraded == [.userFeatures, .stats])
         #expect(inputs.user == .unknown)
         #expect(inputs.stats.byCouponID.isEmpty)
@@ -106,6 +106,6 @@ private final class OverlapProbe: UserFeatureSource, CandidateSource, CouponStat
         let start = ContinuousClock.now
         let error = await #expect(throws: SourceError.self) { try await fanOut.fetch(easyID: "1", deadline: .now + .milliseconds(60)) }
         #expect(error?.code == .deadlineExceeded)
-        #expect(ContinuousClock.now - start < .milliseconds(500))
+        #expect(ContinuousClock.now - start < .milliseconds(1500))  // the sources take 5 s
     }
 }
