@@ -60,6 +60,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libcurl, for the upstream HTTP services.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // proto-spec/UPSTREAMS.md: a curl-multi HTTP client, the HTTP source adapters with circuit
+        // breakers, and the stub services that serve the same contract.
+        .target(
+            name: "CouponRankUpstreams",
+            dependencies: [
+                "CCurl",
+                "CouponRankCore",
+                "CouponRankSources",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The three source protocols, deterministic stubs, fan-out with deadlines and defaults.
         .target(
             name: "CouponRankSources",
@@ -99,6 +121,7 @@ let package = Package(
                 "CouponRankCore",
                 "CouponRankModelFile",
                 "CouponRankModelStore",
+                "CouponRankUpstreams",
                 "CouponRankSources",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -125,6 +148,7 @@ let package = Package(
                 "CouponRankCore",
                 "CouponRankModelFile",
                 "CouponRankModelStore",
+                "CouponRankUpstreams",
                 "CouponRankSources",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -179,6 +203,19 @@ let package = Package(
                 "CouponRankTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankUpstreamsTests",
+            dependencies: [
+                "CouponRankUpstreams",
+                "CouponRankServer",
+                "CouponRankClient",
+                "CouponRankWire",
+                "CouponRankTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

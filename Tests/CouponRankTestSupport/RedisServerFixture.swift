@@ -1,5 +1,5 @@
 public import CouponRankModelStore
-public import Foundation
+import Foundation
 import NIOCore
 import NIOPosix
 

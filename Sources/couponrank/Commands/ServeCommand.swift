@@ -5,6 +5,7 @@ import CouponRankModelFile
 import CouponRankModelStore
 import CouponRankServer
 import CouponRankSources
+import CouponRankUpstreams
 import CouponRankWire
 import Logging
 import ServiceLifecycle
@@ -60,6 +61,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Injected latency of the stats stub.")
     var statsLatency = "none"
 
+    @Option(help: "Base URL of the user-features service (UPSTREAMS.md), e.g. http://127.0.0.1:8081; default: in-process stub.")
+    var userFeaturesURL: String?
+
+    @Option(help: "Base URL of the candidate coupons service; default: in-process stub.")
+    var candidatesURL: String?
+
+    @Option(help: "Base URL of the CTR/CVR stats service; default: in-process stub.")
+    var statsURL: String?
+
+    @Option(help: "Calls in flight per upstream beyond which a call fails at once (source degraded).")
+    var upstreamMaxInFlight = 256
+
     @Option(help: "Timeout of the user-features source, in milliseconds.")
     var userTimeoutMs = 30
 
@@ -109,6 +122,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) '\(value)' is not none, fixed:D, uniform:D-D or lognormal:MEDIAN,P99")
             }
         }
+        for (flag, value) in [("--user-features-url", userFeaturesURL), ("--candidates-url", candidatesURL), ("--stats-url", statsURL)] {
+            if let value, !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
+                throw ValidationError("\(flag) '\(value)' must start with http:// or https://")
+            }
+        }
+        guard upstreamMaxInFlight > 0 else { throw ValidationError("--upstream-max-in-flight must be positive") }
         guard userTimeoutMs > 0, candidatesTimeoutMs > 0, statsTimeoutMs > 0 else {
             throw ValidationError("source timeouts must be positive")
         }
@@ -152,18 +171,34 @@ struct ServeCommand: AsyncParsableCommand {
         let generator = StubDataGenerator(
             configuration: .init(catalogSize: catalogSize, candidatesPerUser: candidates, seed: seed)
         )
-        let sources = SourceFanOut.stubs(
+        let stubs = SourceFanOut.stubs(
             generator,
             latency: (
                 LatencyDistribution(parsing: userLatency)!,
                 LatencyDistribution(parsing: candidatesLatency)!,
                 LatencyDistribution(parsing: statsLatency)!
-            ),
+            )
+        )
+        let upstreams = UpstreamSet(maximumConcurrentCalls: upstreamMaxInFlight)
+        let sources = SourceFanOut(
+            userFeatures: userFeaturesURL.map { HTTPUserFeatureSource(upstream: upstreams.client("user_features", $0, .userFeatures)) }
+                ?? stubs.userFeatures,
+            candidates: candidatesURL.map { HTTPCandidateSource(upstream: upstreams.client("candidates", $0, .coupons)) }
+                ?? stubs.candidates,
+            stats: statsURL.map { HTTPStatsSource(upstream: upstreams.client("stats", $0, .stats)) } ?? stubs.stats,
             timeouts: SourceTimeouts(
                 userFeatures: .milliseconds(userTimeoutMs),
                 candidates: .milliseconds(candidatesTimeoutMs),
                 stats: .milliseconds(statsTimeoutMs)
             )
+        )
+        logger.info(
+            "sources configured",
+            metadata: [
+                "source.user_features": "\(userFeaturesURL ?? "stub")",
+                "source.candidates": "\(candidatesURL ?? "stub")",
+                "source.stats": "\(statsURL ?? "stub")",
+            ]
         )
         let models = ModelSlot(scoringModel, origin: origin)
         let pipeline = RankPipeline(sources: sources, models: models, defaultTopK: defaultTopK)

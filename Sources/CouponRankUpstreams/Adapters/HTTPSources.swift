@@ -1,0 +1,56 @@
+public import CouponRankCore
+public import CouponRankSources
+
+/// `GET /v1/users/{easy_id}/features` (UPSTREAMS.md §2).
+public struct HTTPUserFeatureSource: UserFeatureSource {
+    public let upstream: UpstreamClient
+
+    public init(upstream: UpstreamClient) {
+        self.upstream = upstream
+    }
+
+    public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
+        let body = try await upstream.get(
+            "/v1/users/\(pathSegment(easyID))/features",
+            as: UpstreamPayloads.UserFeaturesBody.self,
+            deadline: deadline
+        )
+        return body.features
+    }
+}
+
+/// `GET /v1/users/{easy_id}/coupons` (UPSTREAMS.md §3).
+public struct HTTPCandidateSource: CandidateSource {
+    public let upstream: UpstreamClient
+
+    public init(upstream: UpstreamClient) {
+        self.upstream = upstream
+    }
+
+    public func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon] {
+        let body = try await upstream.get(
+            "/v1/users/\(pathSegment(easyID))/coupons",
+            as: UpstreamPayloads.CouponsBody.self,
+            deadline: deadline
+        )
+        return body.coupons.map(\.coupon)
+    }
+}
+
+/// `GET /v1/users/{easy_id}/coupon-stats` (UPSTREAMS.md §4).
+public struct HTTPStatsSource: CouponStatsSource {
+    public let upstream: UpstreamClient
+
+    public init(upstream: UpstreamClient) {
+        self.upstream = upstream
+    }
+
+    public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {
+        let body = try await upstream.get(
+            "/v1/users/\(pathSegment(easyID))/coupon-stats",
+            as: UpstreamPayloads.StatsBody.self,
+            deadline: deadline
+        )
+        return body.table
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+
+/// One upstream service: its base URL, the shared HTTP client, a bound on calls in flight, a
+/// circuit breaker, and the GET-and-decode every adapter does.
+public final class UpstreamClient: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// e.g. `http://127.0.0.1:8081`; paths of UPSTREAMS.md are appended.
+        public var baseURL: String
+        /// Calls in flight beyond which a call fails at once (OVERLOADED source failure).
+        public var maximumConcurrentCalls: Int
+        public var maximumBodyBytes: Int
+
+        public init(baseURL: String, maximumConcurrentCalls: Int = 256, maximumBodyBytes: Int) {
+            self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+            self.maximumConcurrentCalls = maximumConcurrentCalls
+            self.maximumBodyBytes = maximumBodyBytes
+        }
+    }
+
+    public let name: String
+    public let configuration: Configuration
+    public let breaker: CircuitBreaker
+    private let http: CurlHTTPClient
+    private let inFlight = Atomic<Int>(0)
+
+    public init(name: String, configuration: Configuration, http: CurlHTTPClient, breaker: CircuitBreaker = CircuitBreaker()) {
+        self.name = name
+        self.configuration = configuration
+        self.http = http
+        self.breaker = breaker
+    }
+
+    /// GETs `path` by `deadline` and decodes the JSON body as `T`. Every failure — breaker open,
+    /// too many calls, transport, timeout, non-2xx, oversized or undecodable body — is an
+    /// ``HTTPError`` and counts against the breaker (except the breaker's own refusals).
+    public func get<T: Decodable>(_ path: String, as type: T.Type, deadline: ContinuousClock.Instant) async throws(HTTPError) -> T {
+        guard breaker.allowCall() else {
+            throw HTTPError(.circuitOpen, "\(name): circuit open after repeated failures")
+        }
+        guard inFlight.add(1, ordering: .relaxed).newValue <= configuration.maximumConcurrentCalls else {
+            inFlight.subtract(1, ordering: .relaxed)
+            breaker.recordSuccess()  // not the upstream's fault; do not hold a half-open probe
+            throw HTTPError(.overloaded, "\(name): \(configuration.maximumConcurrentCalls) calls already in flight")
+        }
+        defer { inFlight.subtract(1, ordering: .relaxed) }
+        let remaining = deadline - .now
+        guard remaining > .milliseconds(1) else {
+            throw HTTPError(.timeout, "\(name): no time left in the request's deadline")
+        }
+        do throws(HTTPError) {
+            let response = try await http.get(
+                configuration.baseURL + path,
+                timeout: remaining,
+                maximumBodyBytes: configuration.maximumBodyBytes
+            )
+            guard (200..<300).contains(response.status) else {
+                throw HTTPError(.status, "\(name): HTTP \(response.status) for \(path)")
+            }
+            let decoded: T
+            do {
+                decoded = try JSONDecoder().decode(T.self, from: Data(response.body))
+            } catch {
+                throw HTTPError(.malformed, "\(name): \(path): \(error)")
+            }
+            breaker.recordSuccess()
+            return decoded
+        } catch {
+            if error.code != .cancelled { breaker.recordFailure() }
+            throw error
+        }
+    }
+}
+
+/// Percent-encodes an easy_id for a path segment.
+func pathSegment(_ value: String) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+}

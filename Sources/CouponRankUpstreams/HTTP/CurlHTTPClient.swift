@@ -1,0 +1,75 @@
+import CCurl
+import Foundation
+import Synchronization
+
+/// An HTTP client on one curl multi handle, driven by one dedicated thread: no thread per
+/// request. Connections are cached by the multi handle and reused; HTTP/2 is negotiated where the
+/// upstream offers it (TLS ALPN) and multiplexed.
+public final class CurlHTTPClient: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// Open connections per host (curl's `CURLMOPT_MAX_HOST_CONNECTIONS`).
+        public var maximumConnectionsPerHost: Int
+        /// Longest connect, within each call's own timeout.
+        public var connectTimeout: Duration
+
+        public init(maximumConnectionsPerHost: Int = 64, connectTimeout: Duration = .milliseconds(200)) {
+            self.maximumConnectionsPerHost = maximumConnectionsPerHost
+            self.connectTimeout = connectTimeout
+        }
+    }
+
+    private let driver: CurlMultiDriver
+
+    public init(configuration: Configuration = .init()) {
+        curlGlobalInitOnce
+        self.driver = CurlMultiDriver(configuration: configuration)
+        driver.start()
+    }
+
+    deinit {
+        driver.stop()
+    }
+
+    /// GETs `url`: the response of any status, or an error for transport failures, the timeout,
+    /// a body over `maximumBodyBytes`, or cancellation of the calling task.
+    public func get(_ url: String, timeout: Duration, maximumBodyBytes: Int) async throws(HTTPError) -> HTTPResponse {
+        let milliseconds = max(1, Int(timeout.seconds * 1000))
+        let box = Mutex<CurlTransfer?>(nil)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    let transfer = CurlTransfer(
+                        url: url,
+                        timeoutMilliseconds: milliseconds,
+                        maximumBodyBytes: maximumBodyBytes,
+                        continuation: continuation
+                    )
+                    box.withLock { $0 = transfer }
+                    driver.submit(transfer)
+                }
+            } onCancel: {
+                if let transfer = box.withLock({ $0 }) { driver.cancel(transfer) }
+            }
+        } catch let error as HTTPError {
+            throw error
+        } catch {
+            throw HTTPError(.transport, "\(error)")
+        }
+    }
+
+    /// Stops the driver thread; calls in flight fail as cancelled.
+    public func shutdown() {
+        driver.stop()
+    }
+}
+
+private let curlGlobalInitOnce: Void = {
+    curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+}()
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}
