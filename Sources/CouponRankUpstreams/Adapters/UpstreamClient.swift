@@ -31,6 +31,9 @@ public final class UpstreamClient: Sendable {
         self.breaker = breaker
     }
 
+    /// Calls to this upstream in flight now.
+    public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
+
     /// GETs `path` by `deadline` and decodes the JSON body as `T`. Every failure — breaker open,
     /// too many calls, transport, timeout, non-2xx, oversized or undecodable body — is an
     /// ``HTTPError`` and counts against the breaker (except the breaker's own refusals).

@@ -9,11 +9,14 @@ public final class CurlHTTPClient: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Open connections per host (curl's `CURLMOPT_MAX_HOST_CONNECTIONS`).
         public var maximumConnectionsPerHost: Int
+        /// Idle connections kept open for reuse, over all hosts.
+        public var maximumCachedConnections: Int
         /// Longest connect, within each call's own timeout.
         public var connectTimeout: Duration
 
-        public init(maximumConnectionsPerHost: Int = 64, connectTimeout: Duration = .milliseconds(200)) {
+        public init(maximumConnectionsPerHost: Int = 64, maximumCachedConnections: Int = 256, connectTimeout: Duration = .milliseconds(200)) {
             self.maximumConnectionsPerHost = maximumConnectionsPerHost
+            self.maximumCachedConnections = maximumCachedConnections
             self.connectTimeout = connectTimeout
         }
     }
