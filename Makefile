@@ -3,7 +3,7 @@ SWIFT        ?= swift
 HOST         ?= 127.0.0.1
 PORT         ?= 7420
 BENCH_ARGS   ?=
-APT_PACKAGES := python3 libhiredis-dev redis-server redis-tools pkg-config
+APT_PACKAGES := python3 pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light
 
 .PHONY: run test build release bench deps clean vectors
 

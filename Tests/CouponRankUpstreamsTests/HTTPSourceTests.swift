@@ -50,6 +50,7 @@ import Testing
                     try await group.waitForAll()
                 }
             }
+            print("stub upstream: \(stub.connectionsAccepted) connections for \(stub.requestsServed) requests")
             #expect(stub.requestsServed == 600)
             // At most a few connections per concurrent worker and service, not one per request.
             #expect(stub.connectionsAccepted <= 30, "\(stub.connectionsAccepted) connections for 600 requests")
