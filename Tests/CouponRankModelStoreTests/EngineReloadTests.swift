@@ -172,29 +172,40 @@ struct EngineReloadTests {
                 slot.current.model.version: slot.current.model,
                 "reversed": try await store.load(version: "reversed"),
             ]
-            let slowCandidates = ScriptedSource { _ in .delay(.milliseconds(150)) }
-            try await TestServer.with(sources: .scripted(candidates: slowCandidates), models: slot, reloader: refresher) { server in
+            // The first wave waits in the candidate fetch until the swap is done.
+            let entered = Counter()
+            let swapped = Flag()
+            let gatedCandidates = ScriptedSource { id in
+                guard id.hasPrefix("first") else { return .answer }
+                entered.increment()
+                return .waitUntil { swapped.isSet }
+            }
+            try await TestServer.with(sources: .scripted(candidates: gatedCandidates), models: slot, reloader: refresher) { server in
                 let client = try await CouponRankClient.connect(host: server.host, port: server.port)
                 defer { Task { await client.close() } }
                 let responses = try await withThrowingTaskGroup(of: (String, RankResponse).self) { group in
-                    for index in 0..<40 {
+                    for index in 0..<20 {
                         group.addTask {
-                            try await Task.sleep(for: .milliseconds(index * 5))
-                            let id = "swap-\(index)"
-                            return (id, try await client.rank(RankRequest(easyID: id, topK: 8), timeout: .seconds(3)))
+                            let id = "first-\(index)"
+                            return (id, try await client.rank(RankRequest(easyID: id, topK: 8), timeout: .seconds(10)))
                         }
                     }
-                    group.addTask {
-                        try await Task.sleep(for: .milliseconds(100))
-                        try await store.activate("reversed")
-                        _ = await refresher.reload(reason: "test")
-                        return ("", RankResponse(modelVersion: "", items: []))
+                    #expect(await eventually(timeout: .seconds(10)) { entered.value == 20 })
+                    try await store.activate("reversed")
+                    #expect(await refresher.reload(reason: "test").outcome == .swapped)
+                    swapped.set()
+                    for index in 0..<20 {
+                        group.addTask {
+                            let id = "second-\(index)"
+                            return (id, try await client.rank(RankRequest(easyID: id, topK: 8), timeout: .seconds(10)))
+                        }
                     }
-                    return try await group.reduce(into: [(String, RankResponse)]()) { $0.append($1) }.filter { !$0.0.isEmpty }
+                    return try await group.reduce(into: [(String, RankResponse)]()) { $0.append($1) }
                 }
-                let versions = Set(responses.map(\.1.modelVersion))
-                #expect(versions.count == 2, "the swap should land while requests are in flight: \(versions)")
+                #expect(responses.count == 40)
+                // Started before the swap: the old version throughout; after it: the new one.
                 for (id, response) in responses {
+                    #expect(response.modelVersion == (id.hasPrefix("first") ? models.keys.first { $0 != "reversed" }! : "reversed"))
                     let model = try #require(models[response.modelVersion])
                     #expect(response.items.map(\.couponID) == Self.expectedRanking(model, easyID: id, topK: 8))
                 }
@@ -268,4 +279,14 @@ final class Counter: Sendable {
     }
 
     var value: Int { count.load(ordering: .relaxed) }
+}
+
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func set() {
+        value.store(true, ordering: .releasing)
+    }
+
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

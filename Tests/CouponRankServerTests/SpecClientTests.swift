@@ -1,5 +1,6 @@
 import CouponRankTestSupport
 import Foundation
+import NIOPosix
 import Testing
 
 /// proto-spec/examples/client.py was written from PROTOCOL.md alone; it must talk to the server.
@@ -8,18 +9,21 @@ import Testing
         let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
         let interpreter = try #require(python, "python3 is needed for this test (make test installs it)")
         try await TestServer.with { server in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: interpreter)
-            process.arguments = [
-                ProtocolVectors.specDirectory.appendingPathComponent("examples/client.py").path,
-                "--port", "\(server.port)", "conformance",
-            ]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let script = ProtocolVectors.specDirectory.appendingPathComponent("examples/client.py").path
+            let port = server.port
+            // Waiting for the child blocks: do it on a thread-pool thread, not the cooperative pool.
+            let (status, data) = try await NIOThreadPool.singleton.runIfActive { () throws -> (Int32, Data) in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: interpreter)
+                process.arguments = [script, "--port", "\(port)", "conformance"]
+                let output = Pipe()
+                process.standardOutput = output
+                try process.run()
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return (process.terminationStatus, data)
+            }
+            #expect(status == 0)
 
             let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             let health = try #require(report["health"] as? [String: Any])

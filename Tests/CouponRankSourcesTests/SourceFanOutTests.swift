@@ -75,11 +75,11 @@ private final class OverlapProbe: UserFeatureSource, CandidateSource, CouponStat
         let fanOut = SourceFanOut.stubs(
             generator,
             latency: (slow, .none, slow),
-            timeouts: .init(userFeatures: .milliseconds(30), candidates: .seconds(1), stats: .milliseconds(30))
+            timeouts: .init(userFeatures: .milliseconds(30), candidates: .seconds(4), stats: .milliseconds(30))
         )
         let start = ContinuousClock.now
-        let inputs = try await fanOut.fetch(easyID: "7", deadline: .now + .seconds(2))
-        #expect(ContinuousClock.now - start < .milliseconds(1500))  // the slow sources take 5 s
+        let inputs = try await fanOut.fetch(easyID: "7", deadline: .now + .seconds(4))
+        #expect(ContinuousClock.now - start < .milliseconds(3000))  // the slow sources take 5 s
         #expect(inputs.degraded == [.userFeatures, .stats])
         #expect(inputs.user == .unknown)
         #expect(inputs.stats.byCouponID.isEmpty)

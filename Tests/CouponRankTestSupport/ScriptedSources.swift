@@ -7,6 +7,8 @@ public struct ScriptedSource: UserFeatureSource, CandidateSource, CouponStatsSou
         case answer
         case delay(Duration)
         case fail
+        /// Polls `condition` every few milliseconds until it holds (at most 30 s).
+        case waitUntil(@Sendable () -> Bool)
     }
 
     public let generator: StubDataGenerator
@@ -22,6 +24,11 @@ public struct ScriptedSource: UserFeatureSource, CandidateSource, CouponStatsSou
         case .answer: return
         case .delay(let duration): try await Task.sleep(for: duration)
         case .fail: throw TestServerError("scripted failure for \(easyID)")
+        case .waitUntil(let condition):
+            let deadline = ContinuousClock.now + .seconds(30)
+            while !condition(), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
         }
     }
 

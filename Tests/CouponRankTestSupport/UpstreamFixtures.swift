@@ -2,6 +2,7 @@ import CouponRankSources
 public import CouponRankUpstreams
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// The stub upstream services on 127.0.0.1 and a free port, for the duration of a test body.
@@ -51,7 +52,13 @@ public final class FaultyUpstream: @unchecked Sendable {
         self.process = process
     }
 
-    public static func start() throws -> FaultyUpstream {
+    /// Starts the server; the blocking wait for its port runs on a thread-pool thread, not the
+    /// cooperative pool the tests share.
+    public static func start() async throws -> FaultyUpstream {
+        try await NIOThreadPool.singleton.runIfActive { try startBlocking() }
+    }
+
+    private static func startBlocking() throws -> FaultyUpstream {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("CouponRankUpstreamsTests/Fixtures/faulty_upstream.py")

@@ -60,7 +60,7 @@ import Testing
     /// Each way an optional upstream can fail gives a degraded answer within the deadline.
     @Test(arguments: ["slow", "status500", "malformed", "huge", "drop", "refused"])
     func aFailingStatsUpstreamDegradesTheAnswerWithinTheDeadline(kind: String) async throws {
-        let faulty = try FaultyUpstream.start()
+        let faulty = try await FaultyUpstream.start()
         defer { faulty.stop() }
         let statsURL = kind == "refused" ? "http://127.0.0.1:1" : "\(faulty.baseURL)/\(kind)"
         try await StubUpstreams.with { baseURL, _ in
@@ -87,7 +87,7 @@ import Testing
 
     @Test(arguments: ["slow", "status500", "malformed", "huge", "drop", "refused"])
     func aFailingCandidateUpstreamIsAnErrorWithinTheDeadline(kind: String) async throws {
-        let faulty = try FaultyUpstream.start()
+        let faulty = try await FaultyUpstream.start()
         defer { faulty.stop() }
         let url = kind == "refused" ? "http://127.0.0.1:1" : "\(faulty.baseURL)/\(kind)"
         let upstreams = UpstreamSet()
@@ -112,7 +112,7 @@ import Testing
     }
 
     @Test func theBreakerOpensOnRepeatedFailuresAndClosesWhenTheUpstreamRecovers() async throws {
-        let faulty = try FaultyUpstream.start()
+        let faulty = try await FaultyUpstream.start()
         defer { faulty.stop() }
         let http = CurlHTTPClient()
         let upstream = UpstreamClient(
@@ -138,7 +138,7 @@ import Testing
     }
 
     @Test func aCallBeyondTheInFlightBoundFailsAtOnce() async throws {
-        let faulty = try FaultyUpstream.start()
+        let faulty = try await FaultyUpstream.start()
         defer { faulty.stop() }
         let upstream = UpstreamClient(
             name: "slow",
@@ -167,7 +167,7 @@ import Testing
     }
 
     @Test func cancellingTheCallerAbandonsTheTransfer() async throws {
-        let faulty = try FaultyUpstream.start()
+        let faulty = try await FaultyUpstream.start()
         defer { faulty.stop() }
         let http = CurlHTTPClient()
         let task = Task {
@@ -190,7 +190,7 @@ import Testing
         defer { Task { await client.close() } }
         var answers: [RankResponse] = []
         for id in easyIDs {
-            var answer = try await client.rank(RankRequest(easyID: id, topK: 10))
+            var answer = try await client.rank(RankRequest(easyID: id, topK: 10), timeout: .seconds(5))
             answer.timings = .init()
             answers.append(answer)
         }

@@ -26,7 +26,8 @@ import Testing
             uptimeMillis: 123_456,
             modelVersion: "v1",
             modelAgeSeconds: 3600,
-            modelOrigin: "redis"
+            modelOrigin: "redis",
+            components: [.init(name: "upstream.stats", state: "open")]
         ),
         "health-response-rev1.hex": HealthResponse(status: .serving, uptimeMillis: 123_456, modelVersion: "v1"),
         "admin-reload-request.hex": AdminReloadRequest(token: "s3cret", scope: .fleet),

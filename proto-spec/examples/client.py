@@ -69,6 +69,7 @@ def decode(msg_type, payload):
         out = {"type": "HealthResponse", "status": r.u("B"), "uptime_ms": r.u("Q"), "model_version": r.s16()}
         if r.at < len(r.data):  # revision 2 fields
             out["model_age_s"], out["model_origin"] = r.u("Q"), r.s16()
+            out["components"] = {r.s16(): r.s16() for _ in range(r.u("H"))}
         return out
     if msg_type == ERROR:
         code = r.u("H")

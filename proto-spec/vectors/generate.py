@@ -68,8 +68,10 @@ def main():
     write("health-request.hex", "decode HealthRequest", "request 7, empty payload",
           frame(0x02, 7, b""), split=(4,))
     write("health-response.hex", "decode HealthResponse",
-          "answer to request 7: SERVING, uptime 123456 ms, model v1, model age 3600 s, origin redis (revision 2)",
-          frame(0x82, 7, struct.pack(">BQ", 0, 123_456) + s16("v1") + struct.pack(">Q", 3600) + s16("redis")),
+          "answer to request 7: SERVING, uptime 123456 ms, model v1, model age 3600 s, origin redis, "
+          "one component upstream.stats open (revision 2)",
+          frame(0x82, 7, struct.pack(">BQ", 0, 123_456) + s16("v1") + struct.pack(">Q", 3600) + s16("redis")
+                + struct.pack(">H", 1) + s16("upstream.stats") + s16("open")),
           split=(4, 24))
     write("health-response-rev1.hex", "decode HealthResponse",
           "answer to request 7 from a revision 1 server: no model age or origin; they read as 0 and \"\"",

@@ -21,12 +21,15 @@ public final class RPCServer: Service, Sendable {
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) -> Void
 
-    /// - Parameter onListening: called once the socket is bound, with the real address
-    ///   (useful with port 0).
+    /// - Parameters:
+    ///   - reloader: serves admin reloads; without one they are answered FAILED_PRECONDITION.
+    ///   - componentStates: dependency states for the health answer (upstream breakers).
+    ///   - onListening: called once the socket is bound, with the real address (useful with port 0).
     public init(
         configuration: ServerConfiguration,
         pipeline: RankPipeline,
         reloader: (any ModelReloading)? = nil,
+        componentStates: @escaping @Sendable () -> [(name: String, state: String)] = { [] },
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
@@ -37,6 +40,7 @@ public final class RPCServer: Service, Sendable {
         self.dispatcher = RequestDispatcher(
             pipeline: pipeline,
             reloader: reloader,
+            componentStates: componentStates,
             configuration: configuration,
             status: status,
             logger: logger

@@ -8,6 +8,7 @@ import NIOCore
 struct RequestDispatcher: Sendable {
     let pipeline: RankPipeline
     let reloader: (any ModelReloading)?
+    let componentStates: @Sendable () -> [(name: String, state: String)]
     let configuration: ServerConfiguration
     let status: ServerStatus
     let logger: Logger
@@ -40,7 +41,8 @@ struct RequestDispatcher: Sendable {
             uptimeMillis: UInt64(max(seconds, 0)) * 1000 + UInt64(max(attoseconds, 0) / 1_000_000_000_000_000),
             modelVersion: loaded.model.version,
             modelAgeSeconds: Self.ageSeconds(createdAt: loaded.model.definition.createdAt),
-            modelOrigin: loaded.origin.description
+            modelOrigin: loaded.origin.description,
+            components: componentStates().map { HealthResponse.Component(name: $0.name, state: $0.state) }
         )
         var buffer = allocator.buffer(capacity: 64)
         buffer.writeFrame(response, requestID: requestID)

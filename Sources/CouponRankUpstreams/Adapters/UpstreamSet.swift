@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The upstreams of one engine: one shared curl multi client, one ``UpstreamClient`` per service.
 public final class UpstreamSet: Sendable {
     /// Body limits of UPSTREAMS.md §5.
@@ -15,14 +17,20 @@ public final class UpstreamSet: Sendable {
 
     public let http: CurlHTTPClient
     public let maximumConcurrentCalls: Int
+    private let clients = Mutex<[UpstreamClient]>([])
 
     public init(http: CurlHTTPClient = CurlHTTPClient(), maximumConcurrentCalls: Int = 256) {
         self.http = http
         self.maximumConcurrentCalls = maximumConcurrentCalls
     }
 
+    /// `upstream.<name>` and its breaker state, for each client made here.
+    public var breakerStates: [(name: String, state: String)] {
+        clients.withLock { $0.map { ("upstream.\($0.name)", $0.breaker.state.rawValue) } }
+    }
+
     public func client(_ name: String, _ baseURL: String, _ service: Service) -> UpstreamClient {
-        UpstreamClient(
+        let client = UpstreamClient(
             name: name,
             configuration: .init(
                 baseURL: baseURL,
@@ -31,5 +39,7 @@ public final class UpstreamSet: Sendable {
             ),
             http: http
         )
+        clients.withLock { $0.append(client) }
+        return client
     }
 }

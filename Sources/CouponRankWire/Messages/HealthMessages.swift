@@ -46,13 +46,33 @@ public struct HealthResponse: WireMessage, Hashable {
     public var modelAgeSeconds: UInt64
     /// Where the model came from: `embedded`, `file` or `redis`; revision 2, "" when absent.
     public var modelOrigin: String
+    /// State of each dependency, e.g. `("upstream.stats", "open")`; revision 2, empty when absent.
+    public var components: [Component]
 
-    public init(status: Status, uptimeMillis: UInt64, modelVersion: String, modelAgeSeconds: UInt64 = 0, modelOrigin: String = "") {
+    public struct Component: Sendable, Hashable {
+        public var name: String
+        public var state: String
+
+        public init(name: String, state: String) {
+            self.name = name
+            self.state = state
+        }
+    }
+
+    public init(
+        status: Status,
+        uptimeMillis: UInt64,
+        modelVersion: String,
+        modelAgeSeconds: UInt64 = 0,
+        modelOrigin: String = "",
+        components: [Component] = []
+    ) {
         self.status = status
         self.uptimeMillis = uptimeMillis
         self.modelVersion = modelVersion
         self.modelAgeSeconds = modelAgeSeconds
         self.modelOrigin = modelOrigin
+        self.components = components
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -61,6 +81,11 @@ public struct HealthResponse: WireMessage, Hashable {
         buffer.writeString16(modelVersion)
         buffer.writeInteger(modelAgeSeconds)
         buffer.writeString16(modelOrigin)
+        buffer.writeInteger(UInt16(components.count))
+        for component in components {
+            buffer.writeString16(component.name)
+            buffer.writeString16(component.state)
+        }
     }
 
     public init(payload: inout ByteBuffer) throws(WireError) {
@@ -71,9 +96,21 @@ public struct HealthResponse: WireMessage, Hashable {
         if payload.readableBytes == 0 {
             self.modelAgeSeconds = 0
             self.modelOrigin = ""
+            self.components = []
         } else {
             self.modelAgeSeconds = try payload.readRequired(UInt64.self, field: "model_age_s")
             self.modelOrigin = try payload.readString16(field: "model_origin")
+            let count = Int(try payload.readRequired(UInt16.self, field: "component count"))
+            var components: [Component] = []
+            for _ in 0..<count {
+                components.append(
+                    Component(
+                        name: try payload.readString16(field: "component name"),
+                        state: try payload.readString16(field: "component state")
+                    )
+                )
+            }
+            self.components = components
         }
     }
 }

@@ -26,6 +26,9 @@ struct HealthCommand: AsyncParsableCommand {
         }
         let origin = health.modelOrigin.isEmpty ? "" : " origin=\(health.modelOrigin)"
         print("\(health.status) model=\(health.modelVersion)\(origin) model_age=\(health.modelAgeSeconds)s uptime=\(Double(health.uptimeMillis) / 1000)s")
+        for component in health.components {
+            print("  \(component.name): \(component.state)")
+        }
         if health.status != .serving {
             throw ExitCode(1)
         }

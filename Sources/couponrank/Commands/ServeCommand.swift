@@ -242,7 +242,13 @@ struct ServeCommand: AsyncParsableCommand {
                 "model.origin": "\(served.origin)",
             ]
         )
-        let server = RPCServer(configuration: configuration, pipeline: pipeline, reloader: refresher, logger: logger) { address in
+        let server = RPCServer(
+            configuration: configuration,
+            pipeline: pipeline,
+            reloader: refresher,
+            componentStates: { upstreams.breakerStates },
+            logger: logger
+        ) { address in
             // Unbuffered, so a supervising script sees it at once.
             let line = "couponrank serving on \(address) with model \(served.model.version) (\(served.origin))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
