@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "couponrank", targets: ["couponrank"]),
+        .executable(name: "couponrank-loadtest", targets: ["couponrank-loadtest"]),
         .library(name: "CouponRankClient", targets: ["CouponRankClient"]),
     ],
     dependencies: [
@@ -18,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure domain: feature schema, contexts, models, batch scoring, ranking. No I/O.
@@ -131,6 +133,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The load generator's logic: pacing, recording, SLOs, the find-max search, reports.
+        .target(
+            name: "CouponRankLoadTest",
+            dependencies: [
+                "CouponRankClient",
+                "CouponRankWire",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "couponrank-loadtest",
+            dependencies: [
+                "CouponRankLoadTest",
+                "CouponRankClient",
+                "CouponRankWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `make bench`: context build + batch scoring for one request, n candidates × d features.
         .executableTarget(
             name: "couponrank-bench",
@@ -216,6 +238,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankLoadTestTests",
+            dependencies: [
+                "CouponRankLoadTest",
+                "CouponRankWire",
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -18,11 +18,20 @@ import Testing
         #expect(ranked.map(\.id) == Array(["C3", "C2", "C1", "C5", "C4"].prefix(topK)))
     }
 
-    @Test func eligibilityRemovesExclusionsAndDuplicatesAndHonoursTheCandidateFilter() {
+    @Test func eligibilityRemovesExclusionsAndHonoursTheCandidateFilter() {
         let list = candidates + [coupon("C3"), coupon("C1")]
-        #expect(RankQuery(topK: 10).eligible(list).map(\.id) == ["C5", "C3", "C1", "C4", "C2"])
-        #expect(RankQuery(topK: 10, excluded: ["C3", "C9"]).eligible(list).map(\.id) == ["C5", "C1", "C4", "C2"])
-        #expect(RankQuery(topK: 10, onlyCandidates: ["C1", "C2", "C9"]).eligible(list).map(\.id) == ["C1", "C2"])
-        #expect(RankQuery(topK: 10, onlyCandidates: ["C1", "C2"], excluded: ["C2"]).eligible(list).map(\.id) == ["C1"])
+        #expect(RankQuery(topK: 10).eligible(list).map(\.id) == list.map(\.id))
+        #expect(RankQuery(topK: 10, excluded: ["C3", "C9"]).eligible(list).map(\.id) == ["C5", "C1", "C4", "C2", "C1"])
+        #expect(RankQuery(topK: 10, onlyCandidates: ["C1", "C2", "C9"]).eligible(list).map(\.id) == ["C1", "C2", "C1"])
+        #expect(RankQuery(topK: 10, onlyCandidates: ["C1", "C2"], excluded: ["C2"]).eligible(list).map(\.id) == ["C1", "C1"])
+    }
+
+    @Test func aDuplicatedCouponIsRankedOnceAtItsBestScore() {
+        let list = [coupon("C1"), coupon("C2"), coupon("C1"), coupon("C3")]
+        let scored = BatchScores(scores: [0.2, 0.5, 0.9, 0.1], probabilities: [0.02, 0.05, 0.09, 0.01])
+        let ranked = Ranker.top(10, of: list, scored: scored)
+        #expect(ranked.map(\.id) == ["C1", "C2", "C3"])
+        #expect(ranked[0].score == 0.9)
+        #expect(Ranker.top(2, of: list, scored: scored).map(\.id) == ["C1", "C2"])
     }
 }

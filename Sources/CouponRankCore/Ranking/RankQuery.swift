@@ -13,18 +13,13 @@ public struct RankQuery: Sendable, Hashable {
         self.excluded = excluded
     }
 
-    /// The eligible candidates in source order: filtered, exclusions removed, first of duplicates kept.
+    /// The eligible candidates in source order: filtered and exclusions removed. The same array,
+    /// uncopied, when the query filters nothing. Duplicates are left to ``Ranker``, which returns
+    /// each coupon id once.
     public func eligible(_ candidates: [Coupon]) -> [Coupon] {
-        var seen = Set<String>(minimumCapacity: candidates.count)
-        var eligible: [Coupon] = []
-        eligible.reserveCapacity(candidates.count)
-        for coupon in candidates {
-            guard onlyCandidates.isEmpty || onlyCandidates.contains(coupon.id),
-                !excluded.contains(coupon.id),
-                seen.insert(coupon.id).inserted
-            else { continue }
-            eligible.append(coupon)
+        guard !onlyCandidates.isEmpty || !excluded.isEmpty else { return candidates }
+        return candidates.filter { coupon in
+            (onlyCandidates.isEmpty || onlyCandidates.contains(coupon.id)) && !excluded.contains(coupon.id)
         }
-        return eligible
     }
 }

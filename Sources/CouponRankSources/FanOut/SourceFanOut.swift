@@ -119,17 +119,16 @@ public struct SourceFanOut: Sendable {
         let candidates = self.candidates
         let stats = self.stats
 
-        async let user = withDeadline(userDeadline) {
+        async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline) {
             try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
         }
-        async let coupons = withDeadline(candidateDeadline) {
-            try await candidates.candidates(for: easyID, deadline: candidateDeadline)
-        }
-        async let table = withDeadline(statsDeadline) {
+        async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline) {
             try await stats.stats(for: easyID, deadline: statsDeadline)
         }
-
-        let fetchedCoupons = await coupons
+        // The candidates are fetched by this task itself: one child task fewer per request.
+        let fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline) {
+            try await candidates.candidates(for: easyID, deadline: candidateDeadline)
+        }
         let fetchedUser = await user
         let fetchedStats = await table
 
@@ -163,6 +162,23 @@ public struct SourceFanOut: Sendable {
             degraded.insert(.stats)
         }
         return RankInputs(user: resolvedUser, candidates: couponList, stats: resolvedStats, degraded: degraded)
+    }
+}
+
+extension SourceFanOut {
+    /// Calls a source that keeps its own deadline directly; races any other against a timer.
+    static func call<T: Sendable>(
+        _ enforcesOwnDeadline: Bool,
+        by deadline: ContinuousClock.Instant,
+        _ operation: @escaping @Sendable () async throws -> T
+    ) async -> Result<T, any Error> {
+        guard enforcesOwnDeadline else { return await withDeadline(deadline, operation) }
+        guard ContinuousClock.now < deadline else { return .failure(SourceTimeoutError()) }
+        do {
+            return .success(try await operation())
+        } catch {
+            return .failure(error)
+        }
     }
 }
 

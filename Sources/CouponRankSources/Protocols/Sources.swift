@@ -1,18 +1,29 @@
 public import CouponRankCore
 
+/// Whether a source returns (or throws) by the deadline it is given without help: then the
+/// fan-out calls it directly instead of racing it against a timer. Sources that may overrun
+/// keep the default, `false`.
+public protocol DeadlineAwareSource: Sendable {
+    var enforcesOwnDeadline: Bool { get }
+}
+
+extension DeadlineAwareSource {
+    public var enforcesOwnDeadline: Bool { false }
+}
+
 /// Where the user's features come from.
-public protocol UserFeatureSource: Sendable {
+public protocol UserFeatureSource: DeadlineAwareSource {
     /// The features of `easyID`. Implementations should give up by `deadline`; the fan-out
     /// abandons the call then in any case.
     func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures
 }
 
 /// Where the user's candidate coupons, with their attributes, come from.
-public protocol CandidateSource: Sendable {
+public protocol CandidateSource: DeadlineAwareSource {
     func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon]
 }
 
 /// Where per-coupon CTR/CVR statistics for the user come from.
-public protocol CouponStatsSource: Sendable {
+public protocol CouponStatsSource: DeadlineAwareSource {
     func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable
 }

@@ -126,7 +126,7 @@ public final class StubDataGenerator: Sendable {
     /// Observed CTR/CVR of each of the user's candidates: the true click probability of
     /// ``clickProbability(user:coupon:)`` with noise, as a tracker would have measured it.
     public func stats(for easyID: String) -> CouponStatsTable {
-        let user = userFeatures(for: easyID)
+        let clickModel = ClickModel(userFeatures(for: easyID))
         var rng = rng(for: easyID, purpose: 3)
         let indices = candidateIndices(for: easyID)
         var ids: [String] = []
@@ -135,7 +135,7 @@ public final class StubDataGenerator: Sendable {
         entries.reserveCapacity(indices.count)
         for index in indices {
             let coupon = catalog[index]
-            let truth = clickProbability(user: user, coupon: coupon)
+            let truth = clickModel.probability(of: coupon)
             let ctr = min(max(truth * exp(0.3 * gaussian(&rng)), 0.0005), 0.95)
             let cvr = ctr * (0.05 + 0.15 * rng.unit())
             ids.append(coupon.id)
@@ -148,19 +148,33 @@ public final class StubDataGenerator: Sendable {
     /// user's preferred category, active users and soon-expiring coupons attract clicks; a high
     /// minimum spend relative to the user's usual basket repels them.
     public func clickProbability(user: UserFeatures, coupon: Coupon) -> Double {
-        var logit = -3.6
-        logit += 3.0 * coupon.discountRate
-        if user.categorical["preferred_category"] == coupon.category { logit += 1.1 }
-        switch user.categorical["segment"] {
-        case "vip": logit += 0.5
-        case "dormant": logit -= 0.6
-        default: break
+        ClickModel(user).probability(of: coupon)
+    }
+
+    /// The user's side of the ground truth, read once for many coupons.
+    struct ClickModel {
+        let preferredCategory: String?
+        let base: Double
+        let logBasket: Double
+
+        init(_ user: UserFeatures) {
+            var base = -3.6 + 0.04 * min(user.numeric["purchases_90d"] ?? 0, 20)
+            switch user.categorical["segment"] {
+            case "vip": base += 0.5
+            case "dormant": base -= 0.6
+            default: break
+            }
+            self.base = base
+            self.preferredCategory = user.categorical["preferred_category"]
+            self.logBasket = log((user.numeric["avg_order_value"] ?? 3000) + 1)
         }
-        let basket = user.numeric["avg_order_value"] ?? 3000
-        logit -= 0.5 * max(0, log((coupon.minimumSpend + 1) / (basket + 1)))
-        logit -= 0.01 * coupon.daysToExpiry
-        logit += 0.04 * min(user.numeric["purchases_90d"] ?? 0, 20)
-        return 1 / (1 + exp(-logit))
+
+        func probability(of coupon: Coupon) -> Double {
+            var logit = base + 3.0 * coupon.discountRate - 0.01 * coupon.daysToExpiry
+            if preferredCategory == coupon.category { logit += 1.1 }
+            logit -= 0.5 * max(0, log(coupon.minimumSpend + 1) - logBasket)
+            return 1 / (1 + exp(-logit))
+        }
     }
 }
 

@@ -10,8 +10,10 @@ public struct StubUserFeatureSource: UserFeatureSource {
         self.latency = latency
     }
 
+    public var enforcesOwnDeadline: Bool { true }
+
     public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
-        try await injectLatency(latency)
+        try await injectLatency(latency, deadline: deadline)
         return generator.userFeatures(for: easyID)
     }
 }
@@ -26,8 +28,10 @@ public struct StubCandidateSource: CandidateSource {
         self.latency = latency
     }
 
+    public var enforcesOwnDeadline: Bool { true }
+
     public func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon] {
-        try await injectLatency(latency)
+        try await injectLatency(latency, deadline: deadline)
         return generator.candidates(for: easyID)
     }
 }
@@ -42,14 +46,23 @@ public struct StubStatsSource: CouponStatsSource {
         self.latency = latency
     }
 
+    public var enforcesOwnDeadline: Bool { true }
+
     public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {
-        try await injectLatency(latency)
+        try await injectLatency(latency, deadline: deadline)
         return generator.stats(for: easyID)
     }
 }
 
-private func injectLatency(_ latency: LatencyDistribution) async throws {
+/// Sleeps for one sample of `latency`, but never past `deadline`: a delay that would overrun it
+/// ends at the deadline with ``SourceTimeoutError``.
+private func injectLatency(_ latency: LatencyDistribution, deadline: ContinuousClock.Instant) async throws {
     guard !latency.isNone else { return }
     var rng = SystemRandomNumberGenerator()
-    try await Task.sleep(for: latency.sample(using: &rng))
+    let wake = ContinuousClock.now + latency.sample(using: &rng)
+    if wake > deadline {
+        try await Task.sleep(until: deadline, clock: .continuous)
+        throw SourceTimeoutError()
+    }
+    try await Task.sleep(until: wake, clock: .continuous)
 }

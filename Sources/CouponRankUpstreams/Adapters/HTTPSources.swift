@@ -9,6 +9,9 @@ public struct HTTPUserFeatureSource: UserFeatureSource {
         self.upstream = upstream
     }
 
+    /// curl's own timeout is the time left to the deadline.
+    public var enforcesOwnDeadline: Bool { true }
+
     public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
         let body = try await upstream.get(
             "/v1/users/\(pathSegment(easyID))/features",
@@ -27,6 +30,9 @@ public struct HTTPCandidateSource: CandidateSource {
         self.upstream = upstream
     }
 
+    /// curl's own timeout is the time left to the deadline.
+    public var enforcesOwnDeadline: Bool { true }
+
     public func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon] {
         let body = try await upstream.get(
             "/v1/users/\(pathSegment(easyID))/coupons",
@@ -44,6 +50,9 @@ public struct HTTPStatsSource: CouponStatsSource {
     public init(upstream: UpstreamClient) {
         self.upstream = upstream
     }
+
+    /// curl's own timeout is the time left to the deadline.
+    public var enforcesOwnDeadline: Bool { true }
 
     public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {
         let body = try await upstream.get(
