@@ -132,6 +132,11 @@ public struct RunReport: Codable, Sendable {
         }
     }
 
+    /// A report of everything `recorder` holds, as one closed-loop run of `measuredSeconds`.
+    public init(recorder: LatencyRecorder, measuredSeconds: Double) {
+        self.init(mode: "recorded", offeredRate: nil, sent: recorder.completed, measuredSeconds: measuredSeconds, callsPerPage: 1, recorder: recorder)
+    }
+
     /// A report from given figures, for tests and simulations.
     public init(offeredRate: Double?, achievedRate: Double, completed: Int, errors: [String: Int], latency: LatencySummary) {
         self.mode = "simulated"

@@ -41,15 +41,34 @@ public final class StubDataGenerator: Sendable {
 
     public let configuration: Configuration
     public let catalog: [Coupon]
+    /// The catalog's fields the ground truth reads, as plain arrays: reading them from many
+    /// threads at once touches no reference count.
+    private let columns: CatalogColumns
+
+    private struct CatalogColumns: Sendable {
+        let ids: [String]
+        let categories: [String]
+        let discountRates: [Double]
+        let logMinimumSpends: [Double]
+        let daysToExpiry: [Double]
+    }
 
     public init(configuration: Configuration = .init()) {
         precondition(configuration.catalogSize > 0, "catalog must not be empty")
         precondition(configuration.candidatesPerUser >= 0, "candidate count must not be negative")
         self.configuration = configuration
         var rng = SplitMix64(seed: configuration.seed)
-        self.catalog = (0..<configuration.catalogSize).map { index in
+        let catalog = (0..<configuration.catalogSize).map { index in
             Self.makeCoupon(index: index, rng: &rng)
         }
+        self.catalog = catalog
+        self.columns = CatalogColumns(
+            ids: catalog.map(\.id),
+            categories: catalog.map(\.category),
+            discountRates: catalog.map(\.discountRate),
+            logMinimumSpends: catalog.map { log($0.minimumSpend + 1) },
+            daysToExpiry: catalog.map(\.daysToExpiry)
+        )
     }
 
     private static func makeCoupon(index: Int, rng: inout SplitMix64) -> Coupon {
@@ -134,11 +153,15 @@ public final class StubDataGenerator: Sendable {
         ids.reserveCapacity(indices.count)
         entries.reserveCapacity(indices.count)
         for index in indices {
-            let coupon = catalog[index]
-            let truth = clickModel.probability(of: coupon)
+            let truth = clickModel.probability(
+                discountRate: columns.discountRates[index],
+                category: columns.categories[index],
+                logMinimumSpend: columns.logMinimumSpends[index],
+                daysToExpiry: columns.daysToExpiry[index]
+            )
             let ctr = min(max(truth * exp(0.3 * gaussian(&rng)), 0.0005), 0.95)
             let cvr = ctr * (0.05 + 0.15 * rng.unit())
-            ids.append(coupon.id)
+            ids.append(columns.ids[index])
             entries.append(CouponStats(ctr: ctr, cvr: cvr))
         }
         return CouponStatsTable(couponIDs: ids, entries: entries)
@@ -170,9 +193,18 @@ public final class StubDataGenerator: Sendable {
         }
 
         func probability(of coupon: Coupon) -> Double {
-            var logit = base + 3.0 * coupon.discountRate - 0.01 * coupon.daysToExpiry
-            if preferredCategory == coupon.category { logit += 1.1 }
-            logit -= 0.5 * max(0, log(coupon.minimumSpend + 1) - logBasket)
+            probability(
+                discountRate: coupon.discountRate,
+                category: coupon.category,
+                logMinimumSpend: log(coupon.minimumSpend + 1),
+                daysToExpiry: coupon.daysToExpiry
+            )
+        }
+
+        func probability(discountRate: Double, category: String, logMinimumSpend: Double, daysToExpiry: Double) -> Double {
+            var logit = base + 3.0 * discountRate - 0.01 * daysToExpiry
+            if preferredCategory == category { logit += 1.1 }
+            logit -= 0.5 * max(0, logMinimumSpend - logBasket)
             return 1 / (1 + exp(-logit))
         }
     }
