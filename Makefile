@@ -5,7 +5,7 @@ PORT         ?= 7420
 BENCH_ARGS   ?=
 APT_PACKAGES := python3 pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light
 
-.PHONY: run test build release bench deps clean vectors
+.PHONY: run test build release bench poc deps clean vectors
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -34,6 +34,10 @@ test: deps
 ## Context build + scoring of one request, beside numpy's matmul path (BENCH_ARGS="--n 200 --d 64").
 bench: deps release
 	$(SWIFT) run -c release --skip-build couponrank-bench $(BENCH_ARGS)
+
+## The PoC: every load-test scenario, the goals, loadtest/RESULTS.md (about 5 minutes).
+poc: deps release
+	bash loadtest/poc.sh
 
 ## Regenerate the hex vectors from proto-spec/PROTOCOL.md's generator.
 vectors:

@@ -13,12 +13,7 @@ public struct HTTPUserFeatureSource: UserFeatureSource {
     public var enforcesOwnDeadline: Bool { true }
 
     public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
-        let body = try await upstream.get(
-            "/v1/users/\(pathSegment(easyID))/features",
-            as: UpstreamPayloads.UserFeaturesBody.self,
-            deadline: deadline
-        )
-        return body.features
+        try await upstream.get("/v1/users/\(pathSegment(easyID))/features", deadline: deadline, decode: UpstreamJSON.userFeatures)
     }
 }
 
@@ -34,12 +29,7 @@ public struct HTTPCandidateSource: CandidateSource {
     public var enforcesOwnDeadline: Bool { true }
 
     public func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon] {
-        let body = try await upstream.get(
-            "/v1/users/\(pathSegment(easyID))/coupons",
-            as: UpstreamPayloads.CouponsBody.self,
-            deadline: deadline
-        )
-        return body.coupons.map(\.coupon)
+        try await upstream.get("/v1/users/\(pathSegment(easyID))/coupons", deadline: deadline, decode: UpstreamJSON.coupons)
     }
 }
 
@@ -55,11 +45,6 @@ public struct HTTPStatsSource: CouponStatsSource {
     public var enforcesOwnDeadline: Bool { true }
 
     public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {
-        let body = try await upstream.get(
-            "/v1/users/\(pathSegment(easyID))/coupon-stats",
-            as: UpstreamPayloads.StatsBody.self,
-            deadline: deadline
-        )
-        return body.table
+        try await upstream.get("/v1/users/\(pathSegment(easyID))/coupon-stats", deadline: deadline, decode: UpstreamJSON.stats)
     }
 }

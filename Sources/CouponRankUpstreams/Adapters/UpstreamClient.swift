@@ -34,10 +34,14 @@ public final class UpstreamClient: Sendable {
     /// Calls to this upstream in flight now.
     public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
 
-    /// GETs `path` by `deadline` and decodes the JSON body as `T`. Every failure — breaker open,
+    /// GETs `path` by `deadline` and decodes the body with `decode`. Every failure — breaker open,
     /// too many calls, transport, timeout, non-2xx, oversized or undecodable body — is an
     /// ``HTTPError`` and counts against the breaker (except the breaker's own refusals).
-    public func get<T: Decodable>(_ path: String, as type: T.Type, deadline: ContinuousClock.Instant) async throws(HTTPError) -> T {
+    public func get<T>(
+        _ path: String,
+        deadline: ContinuousClock.Instant,
+        decode: ([UInt8]) throws(JSONError) -> T
+    ) async throws(HTTPError) -> T {
         guard breaker.allowCall() else {
             throw HTTPError(.circuitOpen, "\(name): circuit open after repeated failures")
         }
@@ -62,7 +66,7 @@ public final class UpstreamClient: Sendable {
             }
             let decoded: T
             do {
-                decoded = try JSONDecoder().decode(T.self, from: Data(response.body))
+                decoded = try decode(response.body)
             } catch {
                 throw HTTPError(.malformed, "\(name): \(path): \(error)")
             }
