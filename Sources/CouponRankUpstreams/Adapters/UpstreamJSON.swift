@@ -47,6 +47,9 @@ public enum UpstreamJSON {
         }
     }
 
+    private static let noAttributes: [String: Double] = [:]
+    private static let noLabels: [String: String] = [:]
+
     private static func coupon(_ reader: inout JSONReader) throws(JSONError) -> Coupon {
         var id: String?
         var name: String?
@@ -55,8 +58,8 @@ public enum UpstreamJSON {
         var discountRate: Double?
         var minimumSpend: Double?
         var daysToExpiry: Double?
-        var attributes: [String: Double] = [:]
-        var labels: [String: String] = [:]
+        var attributes: [String: Double]?
+        var labels: [String: String]?
         try reader.object { reader, key throws(JSONError) in
             switch key {
             case "id": id = try reader.string()
@@ -66,8 +69,14 @@ public enum UpstreamJSON {
             case "discount_rate": discountRate = try reader.number()
             case "min_spend": minimumSpend = try reader.number()
             case "days_to_expiry": daysToExpiry = try reader.number()
-            case "attributes": try reader.object { reader, name throws(JSONError) in attributes[name] = try reader.number() }
-            case "labels": try reader.object { reader, name throws(JSONError) in labels[name] = try reader.string() }
+            case "attributes":
+                var values: [String: Double] = [:]
+                try reader.object { reader, name throws(JSONError) in values[name] = try reader.number() }
+                attributes = values
+            case "labels":
+                var values: [String: String] = [:]
+                try reader.object { reader, name throws(JSONError) in values[name] = try reader.string() }
+                labels = values
             default: try reader.skipValue()
             }
         }
@@ -82,8 +91,8 @@ public enum UpstreamJSON {
             discountRate: discountRate,
             minimumSpend: minimumSpend,
             daysToExpiry: daysToExpiry,
-            numericAttributes: attributes,
-            labels: labels
+            numericAttributes: attributes ?? Self.noAttributes,
+            labels: labels ?? Self.noLabels
         )
     }
 
@@ -219,17 +228,20 @@ struct JSONReader {
     mutating func string() throws(JSONError) -> String {
         try expect(UInt8(ascii: "\""))
         let start = index
-        // Fast path: no escapes.
+        var ascii = true
+        // Fast path: no escapes; ASCII needs no UTF-8 validation.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
+                if ascii { return String(decoding: slice, as: UTF8.self) }
                 guard let text = String(validating: slice, as: UTF8.self) else { throw error("invalid UTF-8") }
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character in string") }
+            if byte >= 0x80 { ascii = false }
             index += 1
         }
         var scalars = Array(bytes[start..<index])
@@ -299,6 +311,7 @@ struct JSONReader {
         }
         let length = index - start
         guard length > 0, length < 64 else { throw error("expected a number") }
+        if let value = Self.simpleDecimal(bytes, start, index) { return value }
         // strtod needs a terminated copy; numbers are short.
         let value: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
             for offset in 0..<length { buffer[offset] = CChar(bitPattern: bytes[start + offset]) }
@@ -309,6 +322,40 @@ struct JSONReader {
         }
         guard let value, value.isFinite else { throw error("malformed number") }
         return value
+    }
+
+    private static let exactPowersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    /// `-?digits(.digits)?` with at most 15 significant digits, converted exactly (the mantissa
+    /// and the power of ten are both exact doubles, so one division rounds correctly); anything
+    /// else goes to strtod.
+    private static func simpleDecimal(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Double? {
+        var position = start
+        let negative = bytes[position] == UInt8(ascii: "-")
+        if negative { position += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fraction = 0
+        var seenDot = false
+        guard position < end else { return nil }
+        while position < end {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: ".") {
+                guard !seenDot, digits > 0 else { return nil }
+                seenDot = true
+            } else if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+                if seenDot { fraction += 1 }
+                guard digits <= 15 else { return nil }
+            } else {
+                return nil  // exponent or sign: the general path
+            }
+            position += 1
+        }
+        guard digits > 0, !(seenDot && fraction == 0) else { return nil }
+        let value = Double(mantissa) / exactPowersOfTen[fraction]
+        return negative ? -value : value
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {
