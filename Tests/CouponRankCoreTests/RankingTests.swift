@@ -35,3 +35,25 @@ import Testing
         #expect(Ranker.top(2, of: list, scored: scored).map(\.id) == ["C1", "C2"])
     }
 }
+
+@Suite struct RankerSelectionTests {
+    /// The top-k selection agrees with sorting everything, ties and duplicates included.
+    @Test(arguments: [1, 5, 20, 60, 250])
+    func agreesWithAFullSort(topK: Int) {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let count = Int.random(in: 1...200, using: &rng)
+            let candidates = (0..<count).map { _ in coupon("C\(Int.random(in: 0..<150, using: &rng))") }
+            let scores = (0..<count).map { _ in Double(Int.random(in: 0..<40, using: &rng)) / 40 }  // many ties
+            let scored = BatchScores(scores: scores, probabilities: scores)
+            let reference = candidates.indices.sorted { a, b in
+                scores[a] != scores[b] ? scores[a] > scores[b] : candidates[a].id < candidates[b].id
+            }
+            var seen = Set<String>()
+            let expected = reference.filter { seen.insert(candidates[$0].id).inserted }.prefix(topK)
+            let ranked = Ranker.top(topK, of: candidates, scored: scored)
+            #expect(ranked.map(\.id) == expected.map { candidates[$0].id })
+            #expect(ranked.map(\.score) == expected.map { scores[$0] })
+        }
+    }
+}

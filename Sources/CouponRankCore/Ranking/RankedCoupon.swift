@@ -22,11 +22,33 @@ public enum Ranker {
     public static func top(_ topK: Int, of candidates: [Coupon], scored: BatchScores) -> [RankedCoupon] {
         precondition(candidates.count == scored.scores.count)
         guard topK > 0 else { return [] }
-        let order = candidates.indices.sorted { a, b in
-            let sa = scored.scores[a]
-            let sb = scored.scores[b]
+        let scores = scored.scores
+        func better(_ a: Int, _ b: Int) -> Bool {
+            let sa = scores[a]
+            let sb = scores[b]
             if sa != sb { return sa > sb }
             return candidates[a].id < candidates[b].id
+        }
+        // The best `limit` indices, kept sorted by insertion: O(n·log k) comparisons and a few
+        // moves for the usual k ≪ n, instead of sorting all n. A margin over `topK` leaves room
+        // for duplicate ids, which are dropped below.
+        let limit = min(candidates.count, topK + 8)
+        var order: [Int] = []
+        order.reserveCapacity(limit + 1)
+        for index in candidates.indices {
+            if order.count == limit, !better(index, order[limit - 1]) { continue }
+            var low = 0
+            var high = order.count
+            while low < high {
+                let mid = (low + high) / 2
+                if better(order[mid], index) { low = mid + 1 } else { high = mid }
+            }
+            order.insert(index, at: low)
+            if order.count > limit { order.removeLast() }
+        }
+        if order.count < candidates.count, Set(order.map { candidates[$0].id }).count < topK {
+            // More duplicates than the margin: fall back to the full order.
+            order = candidates.indices.sorted(by: better)
         }
         var ranked: [RankedCoupon] = []
         ranked.reserveCapacity(min(topK, candidates.count))

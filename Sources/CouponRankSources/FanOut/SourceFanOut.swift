@@ -119,18 +119,34 @@ public struct SourceFanOut: Sendable {
         let candidates = self.candidates
         let stats = self.stats
 
-        async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline) {
-            try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
+        let fetchedCoupons: Result<[Coupon], any Error>
+        let fetchedUser: Result<UserFeatures, any Error>
+        let fetchedStats: Result<CouponStatsTable, any Error>
+        if userFeatures.answersImmediately && candidates.answersImmediately && stats.answersImmediately {
+            // Nothing to overlap: no task per source.
+            fetchedCoupons = await Self.call(true, by: candidateDeadline) {
+                try await candidates.candidates(for: easyID, deadline: candidateDeadline)
+            }
+            fetchedUser = await Self.call(true, by: userDeadline) {
+                try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
+            }
+            fetchedStats = await Self.call(true, by: statsDeadline) {
+                try await stats.stats(for: easyID, deadline: statsDeadline)
+            }
+        } else {
+            async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline) {
+                try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
+            }
+            async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline) {
+                try await stats.stats(for: easyID, deadline: statsDeadline)
+            }
+            // The candidates are fetched by this task itself: one child task fewer per request.
+            fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline) {
+                try await candidates.candidates(for: easyID, deadline: candidateDeadline)
+            }
+            fetchedUser = await user
+            fetchedStats = await table
         }
-        async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline) {
-            try await stats.stats(for: easyID, deadline: statsDeadline)
-        }
-        // The candidates are fetched by this task itself: one child task fewer per request.
-        let fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline) {
-            try await candidates.candidates(for: easyID, deadline: candidateDeadline)
-        }
-        let fetchedUser = await user
-        let fetchedStats = await table
 
         let couponList: [Coupon]
         switch fetchedCoupons {

@@ -5,10 +5,14 @@ public import CouponRankCore
 /// keep the default, `false`.
 public protocol DeadlineAwareSource: Sendable {
     var enforcesOwnDeadline: Bool { get }
+    /// Whether the source answers from memory without ever suspending: the fan-out then calls
+    /// such sources one after another instead of spawning a task for each.
+    var answersImmediately: Bool { get }
 }
 
 extension DeadlineAwareSource {
     public var enforcesOwnDeadline: Bool { false }
+    public var answersImmediately: Bool { false }
 }
 
 /// Where the user's features come from.

@@ -11,6 +11,7 @@ public struct StubUserFeatureSource: UserFeatureSource {
     }
 
     public var enforcesOwnDeadline: Bool { true }
+    public var answersImmediately: Bool { latency.isNone }
 
     public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
         try await injectLatency(latency, deadline: deadline)
@@ -29,6 +30,7 @@ public struct StubCandidateSource: CandidateSource {
     }
 
     public var enforcesOwnDeadline: Bool { true }
+    public var answersImmediately: Bool { latency.isNone }
 
     public func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon] {
         try await injectLatency(latency, deadline: deadline)
@@ -47,6 +49,7 @@ public struct StubStatsSource: CouponStatsSource {
     }
 
     public var enforcesOwnDeadline: Bool { true }
+    public var answersImmediately: Bool { latency.isNone }
 
     public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {
         try await injectLatency(latency, deadline: deadline)
