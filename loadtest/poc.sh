@@ -90,7 +90,7 @@ echo "$REDIS_BENCH_CMD" >>"$OUT/commands.txt"
 
 for scenario in loadtest/scenarios/*.env; do
     NAME=$(basename "$scenario" .env)
-    TITLE="" ENGINE_ARGS="" STUBS_ARGS=""
+    TITLE="" ENGINE_ARGS="" STUBS_ARGS="" START_RATE=1000
     # shellcheck disable=SC1090
     source "$scenario"
     echo "== scenario $NAME: $TITLE"
@@ -105,7 +105,7 @@ for scenario in loadtest/scenarios/*.env; do
     start_engine "$NAME" $ENGINE_ARGS $SOURCE_ARGS
     echo "couponrank serve --redis-url REDIS $ENGINE_ARGS $SOURCE_ARGS" >>"$OUT/commands.txt"
 
-    FIND="$LOADTEST --server 127.0.0.1:$ENGINE_PORT --find-max --slo $SLO --max-error-rate 0.1% --start-rate 1000 --step-duration ${STEP_SECONDS}s --warmup 1s --json $OUT/$NAME.json --svg $CHARTS/$NAME.svg --title \"$TITLE\""
+    FIND="$LOADTEST --server 127.0.0.1:$ENGINE_PORT --find-max --slo $SLO --max-error-rate 0.1% --start-rate $START_RATE --step-duration ${STEP_SECONDS}s --warmup 1s --json $OUT/$NAME.json --svg $CHARTS/$NAME.svg --title \"$TITLE\""
     echo "couponrank-loadtest ${FIND#*couponrank-loadtest }" >>"$OUT/commands.txt"
     eval "$FIND" | tee "$OUT/$NAME.txt" || true
 
