@@ -38,34 +38,16 @@ public struct TestServer: Sendable {
         let models = try models ?? ModelSlot(try model ?? bundledModel(), origin: .embedded)
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
-        let (addresses, addressContinuation) = AsyncStream.makeStream(of: Int.self)
+        let port = ListeningPort()
         let server = RPCServer(
             configuration: configuration,
             pipeline: RankPipeline(sources: sources, models: models),
             reloader: reloader,
-            logger: logger
-        ) { address in
-            addressContinuation.yield(address.port ?? 0)
-            addressContinuation.finish()
-        }
-        let group = ServiceGroup(services: [server], logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = addresses.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                throw TestServerError("the server did not report a port")
-            }
-            let handle = TestServer(host: "127.0.0.1", port: port, models: models, group: group)
-            do {
-                let result = try await body(handle)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+            logger: logger,
+            onListening: port.report
+        )
+        return try await withListeningService(server, port: port, logger: logger) { port, group in
+            try await body(TestServer(host: "127.0.0.1", port: port, models: models, group: group))
         }
     }
 

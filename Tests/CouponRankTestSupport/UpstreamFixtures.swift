@@ -16,26 +16,10 @@ public enum StubUpstreams {
         configuration.port = 0
         var logger = Logger(label: "test-stubs")
         logger.logLevel = .warning
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = StubHTTPServer(configuration: configuration, generator: TestServer.generator, logger: logger) { address in
-            continuation.yield(address.port ?? 0)
-            continuation.finish()
-        }
-        let group = ServiceGroup(services: [server], logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else { throw TestServerError("stub upstreams did not start") }
-            do {
-                let result = try await body("http://127.0.0.1:\(port)", server)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
-            } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
-            }
+        let port = ListeningPort()
+        let server = StubHTTPServer(configuration: configuration, generator: TestServer.generator, logger: logger, onListening: port.report)
+        return try await withListeningService(server, port: port, logger: logger) { port, _ in
+            try await body("http://127.0.0.1:\(port)", server)
         }
     }
 }
