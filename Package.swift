@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // Pure domain: feature schema, contexts, models, batch scoring, ranking. No I/O.
@@ -58,6 +61,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -90,6 +94,7 @@ let package = Package(
             dependencies: [
                 "CouponRankCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,7 +108,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The ops HTTP port: health, readiness, Prometheus metrics, JSON rank and model endpoints.
+        .target(
+            name: "CouponRankOps",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankServer",
+                "CouponRankWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -120,6 +139,9 @@ let package = Package(
         .executableTarget(
             name: "couponrank",
             dependencies: [
+                "CouponRankOps",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 "CouponRankCore",
                 "CouponRankModelFile",
                 "CouponRankModelStore",
@@ -245,6 +267,20 @@ let package = Package(
             dependencies: [
                 "CouponRankLoadTest",
                 "CouponRankWire",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankOpsTests",
+            dependencies: [
+                "CouponRankOps",
+                "CouponRankServer",
+                "CouponRankClient",
+                "CouponRankWire",
+                "CouponRankTestSupport",
+                "CouponRankUpstreams",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import CouponRankCore
 public import Logging
 public import ServiceLifecycle
@@ -16,6 +17,7 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     public let jitter: Double
     public let subscribe: Bool
     private let logger: Logger
+    private let refreshes: [ModelReloadReport.Outcome: Counter]
     private let last = Mutex<ModelReloadReport?>(nil)
     /// The latest reload; each new one runs after it, so reloads never interleave.
     private let tail = Mutex<Task<ModelReloadReport, Never>?>(nil)
@@ -26,6 +28,7 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
         interval: Duration = .seconds(3600),
         jitter: Double = 0.1,
         subscribe: Bool = true,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
         logger: Logger
     ) {
         precondition(interval > .zero && (0..<1).contains(jitter))
@@ -35,6 +38,10 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
         self.jitter = jitter
         self.subscribe = subscribe
         self.logger = logger
+        let outcomes: [(ModelReloadReport.Outcome, String)] = [(.swapped, "swapped"), (.unchanged, "unchanged"), (.keptPrevious, "kept_previous")]
+        self.refreshes = Dictionary(uniqueKeysWithValues: outcomes.map { outcome, name in
+            (outcome, Counter(label: "couponrank_model_refreshes_total", dimensions: [("outcome", name)], factory: metricsFactory))
+        })
     }
 
     /// The outcome of the latest refresh, if any.
@@ -133,6 +140,7 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
 
     private func record(_ report: ModelReloadReport, reason: String) -> ModelReloadReport {
         last.withLock { $0 = report }
+        refreshes[report.outcome]?.increment()
         let metadata: Logger.Metadata = [
             "model.refresh.reason": "\(reason)",
             "model.version.previous": "\(report.previousVersion)",

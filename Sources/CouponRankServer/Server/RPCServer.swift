@@ -3,6 +3,7 @@ import CouponRankWire
 public import Logging
 public import NIOCore
 public import NIOPosix
+import Synchronization
 public import ServiceLifecycle
 
 /// The binary RPC server of PROTOCOL.md, as a lifecycle service.
@@ -16,7 +17,9 @@ public final class RPCServer: Service, Sendable {
     public let configuration: ServerConfiguration
     private let dispatcher: RequestDispatcher
     private let inFlight: InFlightLimiter
-    private let status: ServerStatus
+    public let status: EngineStatus
+    private let metrics: EngineMetrics
+    private let connections = Atomic<Int>(0)
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) -> Void
@@ -30,19 +33,22 @@ public final class RPCServer: Service, Sendable {
         pipeline: RankPipeline,
         reloader: (any ModelReloading)? = nil,
         componentStates: @escaping @Sendable () -> [(name: String, state: String)] = { [] },
+        status: EngineStatus = EngineStatus(),
+        metrics: EngineMetrics = EngineMetrics(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
         onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }
     ) {
-        let status = ServerStatus()
         self.configuration = configuration
         self.status = status
+        self.metrics = metrics
         self.dispatcher = RequestDispatcher(
             pipeline: pipeline,
             reloader: reloader,
             componentStates: componentStates,
             configuration: configuration,
             status: status,
+            metrics: metrics,
             logger: logger
         )
         self.inFlight = InFlightLimiter(limit: configuration.maximumInFlight)
@@ -91,6 +97,8 @@ public final class RPCServer: Service, Sendable {
     }
 
     private func serve(_ connection: NIOAsyncChannel<Frame, ByteBuffer>) async {
+        metrics.openConnections.record(connections.add(1, ordering: .relaxed).newValue)
+        defer { metrics.openConnections.record(connections.subtract(1, ordering: .relaxed).newValue) }
         let channel = connection.channel
         let state = ConnectionState(channel: channel, maximumInFlight: configuration.maximumInFlightPerConnection)
         let allocator = channel.allocator
@@ -140,21 +148,35 @@ public final class RPCServer: Service, Sendable {
             return
         }
         guard state.inFlight.tryAcquire() else {
+            metrics.overloadRejections.increment()
             let error = WireError(.overloaded, "more than \(state.inFlight.limit) requests in flight on this connection")
             try await outbound.write(RequestDispatcher.errorFrame(error, requestID: requestID, allocator: allocator))
             return
         }
         guard inFlight.tryAcquire() else {
             state.finished()
+            metrics.overloadRejections.increment()
             let error = WireError(.overloaded, "more than \(inFlight.limit) requests in flight on this server")
             try await outbound.write(RequestDispatcher.errorFrame(error, requestID: requestID, allocator: allocator))
             return
         }
         let dispatcher = self.dispatcher
         let inFlight = self.inFlight
+        let metrics = self.metrics
+        metrics.inFlight.record(inFlight.inFlight)
+        if frame.header.messageType == .rankRequest, dispatcher.pipeline.sources.answersImmediately {
+            // Nothing in this rank waits: answer it here, without a task per request. The
+            // connection's requests then run in order; parallelism comes from connections.
+            defer {
+                metrics.inFlight.record(inFlight.release())
+                state.finished()
+            }
+            try await outbound.write(await dispatcher.rank(frame, receivedAt: receivedAt, allocator: allocator))
+            return
+        }
         requests.addTask {
             defer {
-                inFlight.release()
+                metrics.inFlight.record(inFlight.release())
                 state.finished()
             }
             let response =

@@ -10,7 +10,8 @@ struct RequestDispatcher: Sendable {
     let reloader: (any ModelReloading)?
     let componentStates: @Sendable () -> [(name: String, state: String)]
     let configuration: ServerConfiguration
-    let status: ServerStatus
+    let status: EngineStatus
+    let metrics: EngineMetrics
     let logger: Logger
 
     /// The deadline of a request received at `receivedAt` with the header's budget.
@@ -55,6 +56,7 @@ struct RequestDispatcher: Sendable {
         do {
             let request = try RankRequest(payload: &payload)
             let response = try await pipeline.rank(request, deadline: deadline(for: frame.header, receivedAt: receivedAt))
+            metrics.recordRank(outcome: response.degraded.isEmpty ? "ok" : "degraded", duration: .now - receivedAt)
             logger.debug(
                 "rank answered",
                 metadata: [
@@ -67,6 +69,7 @@ struct RequestDispatcher: Sendable {
             buffer.writeFrame(response, requestID: requestID)
             return buffer
         } catch {
+            metrics.recordRank(outcome: error.code.name, duration: .now - receivedAt)
             logger.debug("rank failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
             return Self.errorFrame(error, requestID: requestID, allocator: allocator)
         }

@@ -79,30 +79,41 @@ public struct SourceFanOut: Sendable {
     public let candidates: any CandidateSource
     public let stats: any CouponStatsSource
     public let timeouts: SourceTimeouts
+    public let metrics: SourceMetrics
 
     public init(
         userFeatures: any UserFeatureSource,
         candidates: any CandidateSource,
         stats: any CouponStatsSource,
-        timeouts: SourceTimeouts = .init()
+        timeouts: SourceTimeouts = .init(),
+        metrics: SourceMetrics = SourceMetrics()
     ) {
         self.userFeatures = userFeatures
         self.candidates = candidates
         self.stats = stats
         self.timeouts = timeouts
+        self.metrics = metrics
+    }
+
+    /// Whether every source answers from memory without suspending (in-process stubs without
+    /// injected latency): a rank then never waits.
+    public var answersImmediately: Bool {
+        userFeatures.answersImmediately && candidates.answersImmediately && stats.answersImmediately
     }
 
     /// In-process stubs over one generator.
     public static func stubs(
         _ generator: StubDataGenerator,
         latency: (user: LatencyDistribution, candidates: LatencyDistribution, stats: LatencyDistribution) = (.none, .none, .none),
-        timeouts: SourceTimeouts = .init()
+        timeouts: SourceTimeouts = .init(),
+        metrics: SourceMetrics = SourceMetrics()
     ) -> SourceFanOut {
         SourceFanOut(
             userFeatures: StubUserFeatureSource(generator: generator, latency: latency.user),
             candidates: StubCandidateSource(generator: generator, latency: latency.candidates),
             stats: StubStatsSource(generator: generator, latency: latency.stats),
-            timeouts: timeouts
+            timeouts: timeouts,
+            metrics: metrics
         )
     }
 
@@ -119,29 +130,30 @@ public struct SourceFanOut: Sendable {
         let candidates = self.candidates
         let stats = self.stats
 
+        let metrics = self.metrics
         let fetchedCoupons: Result<[Coupon], any Error>
         let fetchedUser: Result<UserFeatures, any Error>
         let fetchedStats: Result<CouponStatsTable, any Error>
-        if userFeatures.answersImmediately && candidates.answersImmediately && stats.answersImmediately {
+        if answersImmediately {
             // Nothing to overlap: no task per source.
-            fetchedCoupons = await Self.call(true, by: candidateDeadline) {
+            fetchedCoupons = await Self.call(true, by: candidateDeadline, metrics.candidates) {
                 try await candidates.candidates(for: easyID, deadline: candidateDeadline)
             }
-            fetchedUser = await Self.call(true, by: userDeadline) {
+            fetchedUser = await Self.call(true, by: userDeadline, metrics.userFeatures) {
                 try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
             }
-            fetchedStats = await Self.call(true, by: statsDeadline) {
+            fetchedStats = await Self.call(true, by: statsDeadline, metrics.stats) {
                 try await stats.stats(for: easyID, deadline: statsDeadline)
             }
         } else {
-            async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline) {
+            async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline, metrics.userFeatures) {
                 try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
             }
-            async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline) {
+            async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline, metrics.stats) {
                 try await stats.stats(for: easyID, deadline: statsDeadline)
             }
             // The candidates are fetched by this task itself: one child task fewer per request.
-            fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline) {
+            fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline, metrics.candidates) {
                 try await candidates.candidates(for: easyID, deadline: candidateDeadline)
             }
             fetchedUser = await user
@@ -186,15 +198,24 @@ extension SourceFanOut {
     static func call<T: Sendable>(
         _ enforcesOwnDeadline: Bool,
         by deadline: ContinuousClock.Instant,
+        _ metrics: SourceMetrics.PerSource,
         _ operation: @escaping @Sendable () async throws -> T
     ) async -> Result<T, any Error> {
-        guard enforcesOwnDeadline else { return await withDeadline(deadline, operation) }
-        guard ContinuousClock.now < deadline else { return .failure(SourceTimeoutError()) }
-        do {
-            return .success(try await operation())
-        } catch {
-            return .failure(error)
+        let start = ContinuousClock.now
+        let result: Result<T, any Error>
+        if !enforcesOwnDeadline {
+            result = await withDeadline(deadline, operation)
+        } else if start >= deadline {
+            result = .failure(SourceTimeoutError())
+        } else {
+            do {
+                result = .success(try await operation())
+            } catch {
+                result = .failure(error)
+            }
         }
+        metrics.record(result, since: start)
+        return result
     }
 }
 

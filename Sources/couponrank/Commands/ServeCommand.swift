@@ -3,6 +3,9 @@ import Foundation
 import CouponRankCore
 import CouponRankModelFile
 import CouponRankModelStore
+import CouponRankOps
+import Metrics
+import Prometheus
 import CouponRankServer
 import CouponRankSources
 import CouponRankUpstreams
@@ -94,6 +97,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Shared secret of admin messages (env COUPONRANK_ADMIN_TOKEN). Without one, admin messages are refused.")
     var adminToken: String?
 
+    @Option(help: "Address of the ops HTTP port (/healthz, /readyz, /metrics, /v1/rank, /v1/model).")
+    var opsHost = "127.0.0.1"
+
+    @Option(help: "Ops HTTP port; 0 picks a free one (printed).")
+    var opsPort = 7421
+
+    @Flag(help: "Do not open the ops HTTP port.")
+    var noOps = false
+
     @Option(help: "Close a connection that completes no frame for this many seconds.")
     var idleTimeoutS = 300
 
@@ -132,6 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("source timeouts must be positive")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
+        guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be in 0...65535") }
         guard refreshIntervalS > 0 else { throw ValidationError("--refresh-interval-s must be positive") }
         guard idleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s must be positive") }
         if let url = effectiveRedisURL {
@@ -158,6 +171,8 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "couponrank")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let scoringModel: ScoringModel
         let origin: ModelSlot.Origin
@@ -242,18 +257,37 @@ struct ServeCommand: AsyncParsableCommand {
                 "model.origin": "\(served.origin)",
             ]
         )
+        let status = EngineStatus()
         let server = RPCServer(
             configuration: configuration,
             pipeline: pipeline,
             reloader: refresher,
             componentStates: { upstreams.breakerStates },
+            status: status,
             logger: logger
         ) { address in
             // Unbuffered, so a supervising script sees it at once.
             let line = "couponrank serving on \(address) with model \(served.model.version) (\(served.origin))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
-        var services: [any Service] = [server]
+        // Shut down in reverse order: the refresher first, then the RPC server drains, and the
+        // ops port goes last, so /readyz answers "draining" while requests finish.
+        var services: [any Service] = []
+        if !noOps {
+            services.append(
+                OpsServer.makeApplication(
+                    configuration: OpsConfiguration(host: opsHost, port: opsPort, rankBudget: .milliseconds(defaultBudgetMs)),
+                    pipeline: pipeline,
+                    status: status,
+                    registry: registry,
+                    componentStates: { upstreams.breakerStates },
+                    logger: logger
+                ) { port in
+                    FileHandle.standardOutput.write(Data("couponrank ops port on \(opsHost):\(port)\n".utf8))
+                }
+            )
+        }
+        services.append(server)
         if let refresher { services.append(refresher) }
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

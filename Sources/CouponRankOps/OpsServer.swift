@@ -1,0 +1,176 @@
+import CouponRankCore
+public import CouponRankServer
+import CouponRankWire
+import Foundation
+import Synchronization
+import Hummingbird
+public import Logging
+public import Prometheus
+public import ServiceLifecycle
+
+/// Settings of the ops HTTP port.
+public struct OpsConfiguration: Sendable, Hashable {
+    /// Loopback unless configured otherwise: the port exposes rankings and metrics.
+    public var host: String
+    public var port: Int
+    /// Budget of a `/v1/rank` request.
+    public var rankBudget: Duration
+
+    public init(host: String = "127.0.0.1", port: Int = 7421, rankBudget: Duration = .milliseconds(100)) {
+        self.host = host
+        self.port = port
+        self.rankBudget = rankBudget
+    }
+}
+
+/// The ops HTTP port (proto-spec/OPS.openapi.yaml): liveness, readiness, Prometheus metrics,
+/// and JSON views of rankings and of the model for debugging and HTTP-only callers.
+public enum OpsServer {
+    public static func makeApplication(
+        configuration: OpsConfiguration,
+        pipeline: RankPipeline,
+        status: EngineStatus,
+        registry: PrometheusCollectorRegistry,
+        componentStates: @escaping @Sendable () -> [(name: String, state: String)] = { [] },
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) -> some Service {
+        let router = Router()
+        let scrape = ScrapeGauges(registry: registry)
+
+        router.get("/healthz") { _, _ -> Response in
+            json(.ok, ["status": "alive"] as [String: String])
+        }
+
+        router.get("/readyz") { _, _ -> Response in
+            if status.isDraining {
+                return json(.serviceUnavailable, Readiness(ready: false, reason: "draining: finishing requests in flight before shutdown", modelVersion: nil))
+            }
+            return json(.ok, Readiness(ready: true, reason: nil, modelVersion: pipeline.models.current.model.version))
+        }
+
+        router.get("/metrics") { _, _ -> Response in
+            scrape.update(models: pipeline.models, components: componentStates())
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+
+        router.get("/v1/model") { _, _ -> Response in
+            let loaded = pipeline.models.current
+            let definition = loaded.model.definition
+            return json(.ok, ModelSummary(
+                version: definition.version,
+                kind: definition.kind.rawValue,
+                dimension: loaded.model.dimension,
+                createdAt: definition.createdAt,
+                origin: loaded.origin.description,
+                alpha: definition.kind == .linucb ? definition.alpha : nil,
+                features: definition.features.features.map(FeatureSummary.init)
+            ))
+        }
+
+        router.get("/v1/rank") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            guard let easyID = query.get("easy_id"), !easyID.isEmpty, easyID.utf8.count <= WireLimits.maximumEasyIDBytes else {
+                return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "easy_id must be 1 to 128 bytes"] as [String: String])
+            }
+            let topK = query.get("top_k").flatMap { UInt16($0) } ?? 0
+            guard Int(topK) <= WireLimits.maximumTopK else {
+                return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "top_k must be at most \(WireLimits.maximumTopK)"] as [String: String])
+            }
+            do throws(WireError) {
+                let response = try await pipeline.rank(
+                    RankRequest(easyID: easyID, topK: topK),
+                    deadline: .now + configuration.rankBudget
+                )
+                return json(.ok, RankSummary(easyID: easyID, response: response))
+            } catch {
+                return json(httpStatus(for: error.code), ["error": error.code.name, "message": error.message] as [String: String])
+            }
+        }
+
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "couponrank-ops"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    static func httpStatus(for code: ErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .invalidArgument, .malformedPayload: .badRequest
+        case .noCandidates: .notFound
+        case .deadlineExceeded: .gatewayTimeout
+        case .upstreamUnavailable: .badGateway
+        case .overloaded, .shuttingDown, .modelUnavailable: .serviceUnavailable
+        default: .internalServerError
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let body = (try? encoder.encode(value)) ?? Data(#"{"error":"INTERNAL"}"#.utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+}
+
+/// Gauges computed when Prometheus scrapes: the model's age and identity, breaker states.
+final class ScrapeGauges: Sendable {
+    let registry: PrometheusCollectorRegistry
+    static var loaded: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "couponrank_model_loaded",
+            unitName: "seconds",
+            helpText: "Seconds since the model in use was loaded"
+        )
+    }
+    static var info: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "couponrank_model_info",
+            unitName: "",
+            helpText: "The model in use (1) and the ones it replaced (0)"
+        )
+    }
+    static var breaker: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "couponrank_upstream_breaker_state",
+            unitName: "",
+            helpText: "Circuit breaker of an upstream: 0 closed, 1 half-open, 2 open"
+        )
+    }
+
+    /// The labels of the model series last set to 1, to set them to 0 after a swap.
+    private let previousModel = Mutex<[(String, String)]?>(nil)
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func update(models: ModelSlot, components: [(name: String, state: String)]) {
+        let loaded = models.current
+        let age = ContinuousClock.now - loaded.loadedAt
+        registry.makeGauge(descriptor: Self.loaded).set(to: Double(age.components.seconds))
+        let labels = [("version", loaded.model.version), ("origin", loaded.origin.description), ("kind", loaded.model.kind.rawValue)]
+        previousModel.withLock { previous in
+            if let previous, previous.map(\.1) != labels.map(\.1) {
+                registry.makeGauge(descriptor: Self.info, labels: previous).set(to: 0)
+            }
+            previous = labels
+        }
+        registry.makeGauge(descriptor: Self.info, labels: labels).set(to: 1)
+        for component in components {
+            let value: Double = switch component.state {
+            case "open": 2
+            case "half_open": 1
+            default: 0
+            }
+            registry.makeGauge(descriptor: Self.breaker, labels: [("upstream", component.name)]).set(to: value)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+import CouponRankClient
+import CouponRankCore
+import CouponRankOps
+import CouponRankServer
+import CouponRankSources
+import CouponRankTestSupport
+import CouponRankUpstreams
+import CouponRankWire
+import Foundation
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Testing
+
+/// The ops port over real HTTP on port 0, beside a real RPC server, as `couponrank serve` runs them.
+struct OpsHarness: Sendable {
+    let rpcPort: Int
+    let opsPort: Int
+    let group: ServiceGroup
+    let http = CurlHTTPClient()
+
+    func get(_ path: String) async throws -> (status: Int, body: String) {
+        let response = try await http.get("http://127.0.0.1:\(opsPort)\(path)", timeout: .seconds(5), maximumBodyBytes: 4 << 20)
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+
+    /// The value of one Prometheus sample, e.g. `couponrank_ranks_total{outcome="ok"}`.
+    func metric(_ sample: String) async throws -> Double? {
+        let (_, body) = try await get("/metrics")
+        for line in body.split(separator: "\n") where line.hasPrefix(sample + " ") {
+            return Double(line.split(separator: " ").last!)
+        }
+        return nil
+    }
+
+    static func with<T: Sendable>(
+        sources: SourceFanOut = .stubs(TestServer.generator, timeouts: TestServer.relaxedTimeouts),
+        _ body: @Sendable (OpsHarness) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "ops-test")
+        logger.logLevel = .warning
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let models = ModelSlot(try TestServer.bundledModel(), origin: .embedded)
+        let sources = SourceFanOut(
+            userFeatures: sources.userFeatures,
+            candidates: sources.candidates,
+            stats: sources.stats,
+            timeouts: sources.timeouts,
+            metrics: SourceMetrics(factory: factory)
+        )
+        let pipeline = RankPipeline(sources: sources, models: models)
+        let status = EngineStatus()
+        let rpcPort = ListeningPort()
+        let opsPort = ListeningPort()
+        let rpc = RPCServer(
+            configuration: ServerConfiguration(port: 0),
+            pipeline: pipeline,
+            status: status,
+            metrics: EngineMetrics(factory: factory),
+            logger: logger,
+            onListening: rpcPort.report
+        )
+        let ops = OpsServer.makeApplication(
+            configuration: OpsConfiguration(host: "127.0.0.1", port: 0),
+            pipeline: pipeline,
+            status: status,
+            registry: registry,
+            logger: logger
+        ) { port in
+            opsPort.report(try! SocketAddress(ipAddress: "127.0.0.1", port: port))
+        }
+        // Ops first: it is shut down last, after the RPC server has drained.
+        let group = ServiceGroup(services: [ops, rpc], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var rpcIterator = rpcPort.stream.makeAsyncIterator()
+            var opsIterator = opsPort.stream.makeAsyncIterator()
+            guard let rpc = await rpcIterator.next(), let ops = await opsIterator.next() else {
+                throw TestServerError("servers did not start")
+            }
+            let harness = OpsHarness(rpcPort: rpc, opsPort: ops, group: group)
+            do {
+                let result = try await body(harness)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+}
+
+@Suite struct OpsServerTests {
+    @Test func healthReadinessModelAndRankAnswerOverHTTP() async throws {
+        try await OpsHarness.with { ops in
+            #expect(try await ops.get("/healthz") == (200, #"{"status":"alive"}"#))
+            let ready = try await ops.get("/readyz")
+            #expect(ready.status == 200)
+            #expect(ready.body.contains(#""ready":true"#))
+
+            let model = try await ops.get("/v1/model")
+            #expect(model.status == 200)
+            let modelJSON = try #require(try JSONSerialization.jsonObject(with: Data(model.body.utf8)) as? [String: Any])
+            #expect(modelJSON["dimension"] as? Int == 64)
+            #expect(modelJSON["kind"] as? String == "linucb")
+            #expect((modelJSON["features"] as? [Any])?.count == 19)
+
+            let rank = try await ops.get("/v1/rank?easy_id=12345&top_k=3")
+            #expect(rank.status == 200)
+            let rankJSON = try #require(try JSONSerialization.jsonObject(with: Data(rank.body.utf8)) as? [String: Any])
+            let items = try #require(rankJSON["items"] as? [[String: Any]])
+            // The same ranking the binary protocol gives.
+            let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
+            let viaRPC = try await client.rank(RankRequest(easyID: "12345", topK: 3))
+            await client.close()
+            #expect(items.compactMap { $0["coupon_id"] as? String } == viaRPC.items.map(\.couponID))
+
+            #expect(try await ops.get("/v1/rank").status == 400)
+            #expect(try await ops.get("/v1/rank?easy_id=\(String(repeating: "x", count: 129))").status == 400)
+            #expect(try await ops.get("/nowhere").status == 404)
+        }
+    }
+
+    @Test func metricsMoveAsRanksSucceedAndFail() async throws {
+        try await OpsHarness.with { ops in
+            let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
+            defer { Task { await client.close() } }
+            for index in 0..<5 {
+                _ = try await client.rank(RankRequest(easyID: "m\(index)", topK: 2))
+            }
+            // An invalid request: the server refuses an empty easy_id.
+            _ = try? await client.call(RankRequest(easyID: "", topK: 1), timeout: .seconds(1), budget: nil)
+
+            #expect(try await ops.metric(#"couponrank_ranks_total{outcome="ok"}"#) == 5)
+            #expect(try await ops.metric(#"couponrank_ranks_total{outcome="INVALID_ARGUMENT"}"#) == 1)
+            #expect(try await ops.metric(#"couponrank_rank_duration_seconds_count{outcome="ok"}"#) == 5)
+            #expect(try await ops.metric(#"couponrank_source_duration_seconds_count{source="candidates"}"#) == 5)
+            #expect(try await ops.metric("couponrank_open_connections") == 1)
+            let info = try await ops.get("/metrics").body
+            #expect(info.contains(#"couponrank_model_info{version="bundled-linucb-2026-11-24""#))
+        }
+    }
+
+    @Test func readinessTurnsFalseWhileDrainingAndInFlightRequestsFinish() async throws {
+        let slow = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(800)) })
+        try await OpsHarness.with(sources: slow) { ops in
+            let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
+            async let inFlight = client.rank(RankRequest(easyID: "draining", topK: 2), timeout: .seconds(5))
+            try await Task.sleep(for: .milliseconds(150))
+            await ops.group.triggerGracefulShutdown()
+            var sawDraining = false
+            for _ in 0..<40 where !sawDraining {
+                if let answer = try? await ops.get("/readyz"), answer.status == 503, answer.body.contains("draining") {
+                    sawDraining = true
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(sawDraining)
+            let answer = try await inFlight
+            #expect(answer.items.count == 2)
+            await client.close()
+        }
+    }
+}
