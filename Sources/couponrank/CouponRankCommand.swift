@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct CouponRankCommand: AsyncParsableCommand {
@@ -7,4 +8,17 @@ struct CouponRankCommand: AsyncParsableCommand {
         abstract: "CouponRank: ranks coupons for a visitor with a contextual-bandit model.",
         subcommands: [ServeCommand.self, RankCommand.self, HealthCommand.self, ModelCommand.self, AdminCommand.self, StubsCommand.self]
     )
+
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "serve", !arguments.contains("--help"), !arguments.contains("-h") {
+            do {
+                arguments = ["serve"] + (try ServeArguments.expand(Array(arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))
+            } catch {
+                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                Foundation.exit(64)
+            }
+        }
+        await main(arguments)
+    }
 }

@@ -19,6 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve Rank and Health over the binary protocol (in-process stub sources)."
     )
 
+    @Option(help: "Configuration file of `key = value` lines (env COUPONRANK_CONFIG); every option also reads COUPONRANK_<KEY>; flags win over the environment, which wins over the file.")
+    var config: String?
+
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
@@ -85,7 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Timeout of the stats source, in milliseconds.")
     var statsTimeoutMs = 30
 
-    @Option(help: "Model store, redis://[:password@]host:port[/db] (env COUPONRANK_REDIS_URL). Without one the bundled or --model model is served.")
+    @Option(help: "Model store, redis://[:password@]host:port[/db]. Without one the bundled or --model model is served.")
     var redisURL: String?
 
     @Option(help: "Key prefix of the model store.")
@@ -94,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between model refreshes from Redis (jittered ±10%).")
     var refreshIntervalS = 3600
 
-    @Option(help: "Shared secret of admin messages (env COUPONRANK_ADMIN_TOKEN). Without one, admin messages are refused.")
+    @Option(help: "Shared secret of admin messages. Without one, admin messages are refused.")
     var adminToken: String?
 
     @Option(help: "Address of the ops HTTP port (/healthz, /readyz, /metrics, /v1/rank, /v1/model).")
@@ -156,12 +159,29 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private var effectiveRedisURL: String? {
-        redisURL ?? ProcessInfo.processInfo.environment["COUPONRANK_REDIS_URL"]
-    }
+    private var effectiveRedisURL: String? { redisURL }
 
-    private var effectiveAdminToken: String? {
-        (adminToken ?? ProcessInfo.processInfo.environment["COUPONRANK_ADMIN_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+    private var effectiveAdminToken: String? { adminToken.flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// Every setting in force, secrets masked, for the start-up log.
+    private func effectiveConfiguration() -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "config.host": "\(host)", "config.port": "\(port)",
+            "config.ops": "\(noOps ? "off" : "\(opsHost):\(opsPort)")",
+            "config.max_frame_bytes": "\(maxFrameBytes)", "config.max_in_flight": "\(maxInFlight)",
+            "config.max_in_flight_per_connection": "\(maxInFlightPerConnection)",
+            "config.default_budget_ms": "\(defaultBudgetMs)", "config.max_budget_ms": "\(maxBudgetMs)",
+            "config.default_top_k": "\(defaultTopK)", "config.idle_timeout_s": "\(idleTimeoutS)",
+            "config.model": "\(model ?? "bundled")",
+            "config.redis_url": "\(redisURL.flatMap { try? RedisURL(parsing: $0).description } ?? "none")",
+            "config.redis_prefix": "\(redisPrefix)", "config.refresh_interval_s": "\(refreshIntervalS)",
+            "config.admin_token": "\(effectiveAdminToken == nil ? "none" : "***")",
+            "config.timeouts_ms": "user \(userTimeoutMs), candidates \(candidatesTimeoutMs), stats \(statsTimeoutMs)",
+            "config.upstream_max_in_flight": "\(upstreamMaxInFlight)",
+        ]
+        metadata["config.sources"] = "user \(userFeaturesURL ?? "stub"), candidates \(candidatesURL ?? "stub"), stats \(statsURL ?? "stub")"
+        metadata["config.stubs"] = "catalog \(catalogSize), candidates \(candidates), seed \(seed)"
+        return metadata
     }
 
     func run() async throws {
@@ -171,6 +191,7 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "couponrank")
+        logger.info("starting", metadata: effectiveConfiguration())
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 

@@ -1,0 +1,125 @@
+import CouponRankClient
+import CouponRankWire
+import Foundation
+import NIOPosix
+import Testing
+
+/// `couponrank serve` as operators start it: settings from a file, the environment and flags.
+@Suite(.enabled(if: ServeProcess.binaryExists, "build the couponrank executable first (make test does)"))
+struct ConfigurationTests {
+    @Test func flagsWinOverTheEnvironmentWhichWinsOverTheFile() async throws {
+        let file = try ServeProcess.temporaryFile("default-top-k = 4\nmax-budget-ms = 5000\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        // The file says 4, the environment 3: the environment wins.
+        let server = try await ServeProcess.start(["--config", file], environment: ["COUPONRANK_DEFAULT_TOP_K": "3"])
+        defer { server.stop() }
+        let client = try await CouponRankClient.connect(host: "127.0.0.1", port: server.port)
+        #expect(try await client.rank(RankRequest(easyID: "7")).items.count == 3)
+        await client.close()
+
+        // A flag wins over both.
+        let flagged = try await ServeProcess.start(["--config", file, "--default-top-k", "2"], environment: ["COUPONRANK_DEFAULT_TOP_K": "3"])
+        defer { flagged.stop() }
+        let second = try await CouponRankClient.connect(host: "127.0.0.1", port: flagged.port)
+        #expect(try await second.rank(RankRequest(easyID: "7")).items.count == 2)
+        await second.close()
+    }
+
+    @Test(arguments: [
+        ([String](), ["COUPONRANK_PORT": "seventy"], "--port"),
+        (["--max-in-flight", "0"], [String: String](), "--max-in-flight"),
+        (["--redis-url", "http://x"], [:], "--redis-url"),
+        (["--user-latency", "sometimes"], [:], "--user-latency"),
+        ([], ["COUPONRANK_NO_OPS": "perhaps"], "no-ops"),
+        ([], ["COUPONRANK_COLOUR": "blue"], "--colour"),
+    ])
+    func anInvalidValueStopsStartUpNamingTheKey(arguments: [String], environment: [String: String], key: String) async throws {
+        let (status, output) = try await ServeProcess.runToExit(arguments, environment: environment)
+        #expect(status != 0)
+        #expect(output.contains(key), "\(output)")
+    }
+
+    @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
+        let file = try ServeProcess.temporaryFile("port = 1\nthis is not a setting\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (status, output) = try await ServeProcess.runToExit(["--config", file], environment: [:])
+        #expect(status != 0)
+        #expect(output.contains("\(file):2"))
+    }
+}
+
+/// A `couponrank serve` child process on free ports, stopped by its PID.
+final class ServeProcess: @unchecked Sendable {
+    static let binary = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/couponrank").path
+    static var binaryExists: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+
+    let port: Int
+    private let process: Process
+
+    private init(port: Int, process: Process) {
+        self.port = port
+        self.process = process
+    }
+
+    static func temporaryFile(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("couponrank-\(UUID().uuidString).conf").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    static func start(_ arguments: [String], environment: [String: String]) async throws -> ServeProcess {
+        try await NIOThreadPool.singleton.runIfActive {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["serve", "--port", "0", "--ops-port", "0", "--log-level", "warning"] + arguments
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // "couponrank serving on [IPv4]127.0.0.1/127.0.0.1:PORT with model …"
+            var line = ""
+            while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
+                guard byte == Data("\n".utf8) else {
+                    line += String(decoding: byte, as: UTF8.self)
+                    continue
+                }
+                if line.contains("serving on"), let range = line.range(of: #":[0-9]+ with"#, options: .regularExpression),
+                    let port = Int(line[range].dropFirst().dropLast(" with".count))
+                {
+                    return ServeProcess(port: port, process: process)
+                }
+                line = ""
+            }
+            throw ServeProcessError(description: "couponrank serve exited before serving")
+        }
+    }
+
+    static func runToExit(_ arguments: [String], environment: [String: String]) async throws -> (Int32, String) {
+        try await NIOThreadPool.singleton.runIfActive {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["serve", "--port", "0", "--ops-port", "0"] + arguments
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+struct ServeProcessError: Error, CustomStringConvertible {
+    var description: String
+}
