@@ -25,6 +25,27 @@ struct ConfigurationTests {
         await second.close()
     }
 
+    @Test func sigtermUnderLoadLosesNoRequestInFlightAndExitsZero() async throws {
+        let server = try await ServeProcess.start(
+            ["--candidates-latency", "fixed:400ms", "--candidates-timeout-ms", "3000", "--max-budget-ms", "5000"],
+            environment: [:]
+        )
+        defer { server.stop() }
+        let client = try await CouponRankClient.connect(host: "127.0.0.1", port: server.port)
+        let answers = try await withThrowingTaskGroup(of: RankResponse.self) { group in
+            for index in 0..<20 {
+                group.addTask { try await client.rank(RankRequest(easyID: "t\(index)", topK: 2), timeout: .seconds(5)) }
+            }
+            try await Task.sleep(for: .milliseconds(150))  // all 20 are waiting on the slow source
+            let status = try await server.terminate(timeout: .seconds(8))
+            #expect(status == 0)
+            return try await group.reduce(into: [RankResponse]()) { $0.append($1) }
+        }
+        #expect(answers.count == 20)
+        #expect(answers.allSatisfy { $0.items.count == 2 })
+        await client.close()
+    }
+
     @Test(arguments: [
         ([String](), ["COUPONRANK_PORT": "seventy"], "--port"),
         (["--max-in-flight", "0"], [String: String](), "--max-in-flight"),
@@ -72,8 +93,14 @@ final class ServeProcess: @unchecked Sendable {
     static func start(_ arguments: [String], environment: [String: String]) async throws -> ServeProcess {
         try await NIOThreadPool.singleton.runIfActive {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["serve", "--port", "0", "--ops-port", "0", "--log-level", "warning"] + arguments
+            // The test runner blocks signals, and children inherit the mask: start the engine
+            // through a python3 exec that clears it, so it receives SIGTERM like a real process.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", "-c",
+                "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+                binary, "serve", "--port", "0", "--ops-port", "0", "--log-level", "warning",
+            ] + arguments
             process.environment = environment
             let output = Pipe()
             process.standardOutput = output
@@ -94,6 +121,17 @@ final class ServeProcess: @unchecked Sendable {
                 line = ""
             }
             throw ServeProcessError(description: "couponrank serve exited before serving")
+        }
+    }
+
+    /// Sends SIGTERM and waits (off the cooperative pool) for the exit status, at most `timeout`.
+    func terminate(timeout: Duration) async throws -> Int32? {
+        kill(process.processIdentifier, SIGTERM)
+        let process = self.process
+        return try await NIOThreadPool.singleton.runIfActive {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
+            return process.isRunning ? nil : process.terminationStatus
         }
     }
 
