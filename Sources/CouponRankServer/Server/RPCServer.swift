@@ -164,16 +164,6 @@ public final class RPCServer: Service, Sendable {
         let inFlight = self.inFlight
         let metrics = self.metrics
         metrics.inFlight.record(inFlight.inFlight)
-        if frame.header.messageType == .rankRequest, dispatcher.pipeline.sources.answersImmediately {
-            // Nothing in this rank waits: answer it here, without a task per request. The
-            // connection's requests then run in order; parallelism comes from connections.
-            defer {
-                metrics.inFlight.record(inFlight.release())
-                state.finished()
-            }
-            try await outbound.write(await dispatcher.rank(frame, receivedAt: receivedAt, allocator: allocator))
-            return
-        }
         requests.addTask {
             defer {
                 metrics.inFlight.record(inFlight.release())
