@@ -119,7 +119,7 @@ import Testing
             name: "flaky",
             configuration: .init(baseURL: "\(faulty.baseURL)/flaky", maximumBodyBytes: 1 << 20),
             http: http,
-            breaker: CircuitBreaker(failureThreshold: 3, openDuration: .milliseconds(300))
+            breaker: CircuitBreaker(window: 10, minimumCalls: 3, openDuration: .milliseconds(300))
         )
         let source = HTTPUserFeatureSource(upstream: upstream)
         for _ in 0..<3 {
