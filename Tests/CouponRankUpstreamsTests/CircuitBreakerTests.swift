@@ -23,6 +23,7 @@ import Testing
     @Test func aSlowButMostlyWorkingUpstreamStaysInUse() {
         let breaker = CircuitBreaker(window: 20, minimumCalls: 10, failureRatio: 0.5)
         // A third of the calls fail, in runs of four: at most 8 of any 20 consecutive calls.
+        #expect(CircuitBreaker().failureRatio == 0.8)
         let pattern = [false, false, false, false, false, false, false, false, true, true, true, true]
         for _ in 0..<20 {
             for failed in pattern {

@@ -6,8 +6,9 @@ import Synchronization
 /// The breaker watches the outcomes of the last `window` calls. Once at least `minimumCalls` are
 /// in the window and the share of failures reaches `failureRatio`, it opens: calls fail at once.
 /// After `openDuration` one probe call is let through (half-open); its success closes the breaker
-/// with an empty window, its failure opens it again. A slow but mostly working upstream — say 40%
-/// of calls over their timeout — stays in use: its answers are better than the defaults.
+/// with an empty window, its failure opens it again. The default share is four fifths: a dead or
+/// hanging upstream fails nearly every call and is cut off, while a slow one that still answers,
+/// say, 60% of calls in time stays in use — its answers are better than the defaults.
 public final class CircuitBreaker: Sendable {
     public enum State: String, Sendable, Hashable {
         case closed, open, halfOpen = "half_open"
@@ -36,7 +37,7 @@ public final class CircuitBreaker: Sendable {
         var failures: Int { outcomes.nonzeroBitCount }
     }
 
-    public init(window: Int = 20, minimumCalls: Int = 10, failureRatio: Double = 0.5, openDuration: Duration = .seconds(5)) {
+    public init(window: Int = 20, minimumCalls: Int = 10, failureRatio: Double = 0.8, openDuration: Duration = .seconds(5)) {
         precondition((1...64).contains(window) && (1...window).contains(minimumCalls))
         precondition(failureRatio > 0 && failureRatio <= 1 && openDuration > .zero)
         self.window = window
