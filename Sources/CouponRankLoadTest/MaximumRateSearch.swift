@@ -1,5 +1,6 @@
 /// Finds the highest arrival rate that meets an SLO: doubles the rate until a step fails, then
-/// bisects between the last passing and the first failing rate.
+/// bisects between the last passing and the first failing rate. When the first step already
+/// fails, it halves the rate until one passes.
 public struct MaximumRateSearch: Sendable {
     public struct Point: Codable, Sendable {
         public var offeredRate: Double
@@ -35,10 +36,19 @@ public struct MaximumRateSearch: Sendable {
     /// Bisection stops when the bracket is narrower than this fraction of its lower end.
     public var precision: Double
     public var maximumSteps: Int
+    /// When the first steps fail, the search halves the rate down to this before giving up.
+    public var minimumRate: Double
 
-    public init(startRate: Double, maximumRate: Double = 1_000_000, precision: Double = 0.05, maximumSteps: Int = 14) {
-        precondition(startRate > 0 && maximumRate >= startRate)
+    public init(
+        startRate: Double,
+        maximumRate: Double = 1_000_000,
+        precision: Double = 0.05,
+        maximumSteps: Int = 14,
+        minimumRate: Double = 10
+    ) {
+        precondition(startRate > 0 && maximumRate >= startRate && minimumRate > 0)
         self.startRate = startRate
+        self.minimumRate = minimumRate
         self.maximumRate = maximumRate
         self.precision = precision
         self.maximumSteps = maximumSteps
@@ -80,8 +90,13 @@ public struct MaximumRateSearch: Sendable {
                 high = min(high ?? rate, rate)
             }
             if let high {
-                let lower = low ?? 0
-                guard lower > 0, (high - lower) > precision * lower else { break }
+                guard let lower = low else {
+                    // Nothing has passed yet: halve until something does.
+                    rate = high / 2
+                    guard rate >= minimumRate else { break }
+                    continue
+                }
+                guard (high - lower) > precision * lower else { break }
                 rate = (lower + high) / 2
             } else {
                 guard rate < maximumRate else { break }

@@ -126,11 +126,18 @@ import Testing
         #expect(result.curve.first?.offeredRate == 500)
     }
 
-    @Test func reportsNothingWhenEvenTheFirstStepFails() async {
+    @Test func searchesDownwardsWhenTheFirstStepFails() async {
+        let slo = ServiceLevelObjective(latency: [(99, .milliseconds(10))])
+        let result = await MaximumRateSearch(startRate: 40_000, precision: 0.02).run(slo: slo) { Self.simulatedServer($0) }
+        #expect(result.curve.first?.meetsSLO == false)
+        #expect((8800...9000).contains(result.best?.rate ?? 0))
+    }
+
+    @Test func reportsNothingWhenNoRateDownToTheMinimumPasses() async {
         let slo = ServiceLevelObjective(latency: [(99, .microseconds(500))])
-        let result = await MaximumRateSearch(startRate: 100).run(slo: slo) { Self.simulatedServer($0) }
+        let result = await MaximumRateSearch(startRate: 100, minimumRate: 10).run(slo: slo) { Self.simulatedServer($0) }
         #expect(result.best == nil)
-        #expect(result.curve.count == 1)
+        #expect(result.curve.map(\.offeredRate) == [100, 50, 25, 12.5])
     }
 
     @Test func aStepThatCannotKeepUpWithTheOfferedRateFails() async {

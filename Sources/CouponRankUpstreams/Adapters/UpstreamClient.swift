@@ -36,7 +36,8 @@ public final class UpstreamClient: Sendable {
 
     /// GETs `path` by `deadline` and decodes the body with `decode`. Every failure — breaker open,
     /// too many calls, transport, timeout, non-2xx, oversized or undecodable body — is an
-    /// ``HTTPError`` and counts against the breaker (except the breaker's own refusals).
+    /// ``HTTPError``; refused or broken connections, non-2xx and bad bodies count against the
+    /// breaker.
     public func get<T>(
         _ path: String,
         deadline: ContinuousClock.Instant,
@@ -73,7 +74,10 @@ public final class UpstreamClient: Sendable {
             breaker.recordSuccess()
             return decoded
         } catch {
-            if error.code != .cancelled { breaker.recordFailure() }
+            // Timeouts do not count: each already costs a rank no more than its deadline, and
+            // under overload they come from our own queueing as much as from the upstream — a
+            // breaker opened by them cut the candidate service off entirely in make poc.
+            if error.code != .cancelled && error.code != .timeout { breaker.recordFailure() }
             throw error
         }
     }
