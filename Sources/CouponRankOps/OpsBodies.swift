@@ -1,5 +1,5 @@
 import CouponRankCore
-import CouponRankWire
+public import CouponRankWire
 
 /// `/readyz`.
 struct Readiness: Encodable {
@@ -49,9 +49,10 @@ struct FeatureSummary: Encodable {
     }
 }
 
-/// `/v1/rank`: the shape of `couponrank rank --json`.
-struct RankSummary: Encodable {
-    struct Item: Encodable {
+/// A ranking as JSON: the body of `/v1/rank` and the output of `couponrank rank --json`
+/// (proto-spec/OPS.openapi.yaml, `Ranking`).
+public struct RankJSON: Encodable, Sendable {
+    struct Item: Encodable, Sendable {
         var rank: Int
         var couponID: String
         var name: String
@@ -65,7 +66,7 @@ struct RankSummary: Encodable {
         }
     }
 
-    struct Timings: Encodable {
+    struct Timings: Encodable, Sendable {
         var fetch: UInt32
         var context: UInt32
         var score: UInt32
@@ -86,7 +87,7 @@ struct RankSummary: Encodable {
         case items
     }
 
-    init(easyID: String, response: RankResponse) {
+    public init(easyID: String, response: RankResponse) {
         self.easyID = easyID
         self.modelVersion = response.modelVersion
         self.degraded = response.degraded.names

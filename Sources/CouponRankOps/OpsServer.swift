@@ -84,7 +84,7 @@ public enum OpsServer {
                     RankRequest(easyID: easyID, topK: topK),
                     deadline: .now + configuration.rankBudget
                 )
-                return json(.ok, RankSummary(easyID: easyID, response: response))
+                return json(.ok, RankJSON(easyID: easyID, response: response))
             } catch {
                 return json(httpStatus(for: error.code), ["error": error.code.name, "message": error.message] as [String: String])
             }

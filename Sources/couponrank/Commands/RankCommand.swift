@@ -1,5 +1,6 @@
 import ArgumentParser
 import CouponRankClient
+import CouponRankOps
 import CouponRankWire
 import Foundation
 
@@ -49,71 +50,17 @@ struct RankCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if json {
-            print(try RankOutput(easyID: easyID, response: response).json())
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(RankJSON(easyID: easyID, response: response)), as: UTF8.self))
         } else {
             print(RankOutput.table(easyID: easyID, response: response))
         }
     }
 }
 
-/// The JSON shape of `couponrank rank --json`, documented in the README.
-struct RankOutput: Encodable {
-    struct Item: Encodable {
-        var rank: Int
-        var couponID: String
-        var name: String
-        var score: Double
-        var probability: Double
-
-        enum CodingKeys: String, CodingKey {
-            case rank
-            case couponID = "coupon_id"
-            case name, score, probability
-        }
-    }
-
-    struct Timings: Encodable {
-        var fetch: UInt32
-        var context: UInt32
-        var score: UInt32
-        var total: UInt32
-    }
-
-    var easyID: String
-    var modelVersion: String
-    var degraded: [String]
-    var timingsMicros: Timings
-    var items: [Item]
-
-    enum CodingKeys: String, CodingKey {
-        case easyID = "easy_id"
-        case modelVersion = "model_version"
-        case degraded
-        case timingsMicros = "timings_us"
-        case items
-    }
-
-    init(easyID: String, response: RankResponse) {
-        self.easyID = easyID
-        self.modelVersion = response.modelVersion
-        self.degraded = response.degraded.names
-        self.timingsMicros = Timings(
-            fetch: response.timings.fetchMicros,
-            context: response.timings.contextMicros,
-            score: response.timings.scoreMicros,
-            total: response.timings.totalMicros
-        )
-        self.items = response.items.enumerated().map { index, item in
-            Item(rank: index + 1, couponID: item.couponID, name: item.name, score: item.score, probability: item.probability)
-        }
-    }
-
-    func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
-    }
-
+/// The readable table of `couponrank rank`.
+enum RankOutput {
     static func table(easyID: String, response: RankResponse) -> String {
         var lines: [String] = []
         let degraded = response.degraded.names
