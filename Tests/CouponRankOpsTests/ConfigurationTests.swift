@@ -106,6 +106,14 @@ final class ServeProcess: @unchecked Sendable {
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
+            // Whatever goes wrong from here, the child must not outlive the test.
+            var started = false
+            defer {
+                if !started, process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                }
+            }
             // "couponrank serving on [IPv4]127.0.0.1/127.0.0.1:PORT with model …"
             var line = ""
             while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
@@ -116,6 +124,7 @@ final class ServeProcess: @unchecked Sendable {
                 if line.contains("serving on"), let range = line.range(of: #":[0-9]+ with"#, options: .regularExpression),
                     let port = Int(line[range].dropFirst().dropLast(" with".count))
                 {
+                    started = true
                     return ServeProcess(port: port, process: process)
                 }
                 line = ""
