@@ -159,6 +159,7 @@ let package = Package(
         .target(
             name: "CouponRankLoadTest",
             dependencies: [
+                "CouponRankCore",
                 "CouponRankClient",
                 "CouponRankWire",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -168,6 +169,7 @@ let package = Package(
         .executableTarget(
             name: "couponrank-loadtest",
             dependencies: [
+                "CouponRankCore",
                 "CouponRankLoadTest",
                 "CouponRankClient",
                 "CouponRankWire",

@@ -28,8 +28,6 @@ public struct LoadPlan: Sendable {
     public var timeout: Duration
     /// Rank calls per page load (1: plain requests). A page's latency is its slowest call's.
     public var callsPerPage: Int
-    /// Connections for the open-loop mode.
-    public var connections: Int
 
     public init(
         mode: LoadMode,
@@ -39,8 +37,7 @@ public struct LoadPlan: Sendable {
         topK: UInt16 = 20,
         budget: Duration = .milliseconds(100),
         timeout: Duration = .seconds(2),
-        callsPerPage: Int = 1,
-        connections: Int = 4
+        callsPerPage: Int = 1
     ) {
         self.mode = mode
         self.limit = limit
@@ -50,7 +47,6 @@ public struct LoadPlan: Sendable {
         self.budget = budget
         self.timeout = timeout
         self.callsPerPage = callsPerPage
-        self.connections = connections
     }
 }
 

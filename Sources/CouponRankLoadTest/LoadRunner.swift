@@ -1,4 +1,5 @@
 public import CouponRankClient
+import CouponRankCore
 import CouponRankWire
 import Synchronization
 
@@ -65,7 +66,7 @@ public struct LoadRunner: Sendable {
             mode: modeName,
             offeredRate: offered,
             sent: counters.measuredSent.load(ordering: .relaxed),
-            measuredSeconds: measured.asSeconds,
+            measuredSeconds: measured.seconds,
             callsPerPage: plan.callsPerPage,
             recorder: recorder
         )
@@ -79,7 +80,7 @@ public struct LoadRunner: Sendable {
         counters: RunCounters
     ) async {
         let pacer = Pacer(rate: rate, start: start)
-        let warmupStarts = Int((plan.warmup.asSeconds * rate).rounded(.up))
+        let warmupStarts = Int((plan.warmup.seconds * rate).rounded(.up))
         let sampler = plan.easyIDs.makeSampler()
         await withDiscardingTaskGroup { group in
             var index = 0
@@ -211,11 +212,4 @@ final class RunCounters: Sendable {
     }
 
     var lastCompletion: ContinuousClock.Instant? { last.withLock { $0 } }
-}
-
-extension Duration {
-    var asSeconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
 }

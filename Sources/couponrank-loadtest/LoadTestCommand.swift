@@ -1,5 +1,6 @@
 import ArgumentParser
 import CouponRankClient
+import CouponRankCore
 import CouponRankLoadTest
 import Foundation
 
@@ -90,7 +91,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         for (flag, value) in [("--duration", duration), ("--warmup", warmup), ("--budget", budget), ("--timeout", timeout), ("--step-duration", stepDuration)] {
-            guard Self.parseDuration(value) != nil else { throw ValidationError("\(flag) '\(value)' is not a duration such as 500ms or 10s") }
+            guard Duration(parsing: value) != nil else { throw ValidationError("\(flag) '\(value)' is not a duration such as 500ms or 10s") }
         }
         for entry in slo where ServiceLevelObjective.parseLatency(entry) == nil {
             throw ValidationError("--slo '\(entry)' is not like p99=50ms")
@@ -123,7 +124,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         if findMax {
             let search = MaximumRateSearch(startRate: startRate, maximumRate: maxRate)
             let result = await search.run(slo: objective) { rate in
-                let plan = makePlan(mode: .open(rate: rate), limit: .duration(Self.parseDuration(stepDuration)!))
+                let plan = makePlan(mode: .open(rate: rate), limit: .duration(Duration(parsing: stepDuration)!))
                 return await LoadRunner(plan: plan, clients: clients).run(progress: progressPrinter)
             } onStep: { point in
                 clearProgress()
@@ -150,7 +151,7 @@ struct LoadTestCommand: AsyncParsableCommand {
         }
 
         let mode: LoadMode = rate.map { .open(rate: $0) } ?? .closed(connections: connections, inFlightPerConnection: inFlight)
-        let limit: RunLimit = requests.map { .count($0) } ?? .duration(Self.parseDuration(duration)!)
+        let limit: RunLimit = requests.map { .count($0) } ?? .duration(Duration(parsing: duration)!)
         let report = await LoadRunner(plan: makePlan(mode: mode, limit: limit), clients: clients).run(progress: progressPrinter)
         clearProgress()
         print(ReportFormatter.table(report, slo: hasSLO ? objective : nil))
@@ -165,13 +166,12 @@ struct LoadTestCommand: AsyncParsableCommand {
         LoadPlan(
             mode: mode,
             limit: limit,
-            warmup: Self.parseDuration(warmup)!,
+            warmup: Duration(parsing: warmup)!,
             easyIDs: zipf.map { .zipf(count: users, exponent: $0) } ?? .uniform(count: users),
             topK: topK,
-            budget: Self.parseDuration(budget)!,
-            timeout: Self.parseDuration(timeout)!,
-            callsPerPage: pageCalls,
-            connections: connections
+            budget: Duration(parsing: budget)!,
+            timeout: Duration(parsing: timeout)!,
+            callsPerPage: pageCalls
         )
     }
 
@@ -181,7 +181,7 @@ struct LoadTestCommand: AsyncParsableCommand {
             let phase = progress.inWarmup ? "warm-up" : "measuring"
             let line = String(
                 format: "\r%@ %5.1fs  started %d  completed %d  errors %d  p99 %.2f ms   ",
-                phase, progress.elapsed.asSeconds, progress.started, progress.completed, progress.errors, progress.p99.asSeconds * 1000
+                phase, progress.elapsed.seconds, progress.started, progress.completed, progress.errors, progress.p99.seconds * 1000
             )
             FileHandle.standardError.write(Data(line.utf8))
         }
@@ -197,15 +197,6 @@ struct LoadTestCommand: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(value).write(to: URL(fileURLWithPath: json))
     }
-
-    static func parseDuration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("us", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            guard let number = Double(text.dropLast(suffix.count)), number >= 0 else { return nil }
-            return .nanoseconds(Int64(number * scale * 1e9))
-        }
-        return nil
-    }
 }
 
 struct FindMaxOutput: Encodable {
@@ -218,12 +209,5 @@ struct FindMaxOutput: Encodable {
         case slo
         case bestRate = "best_rate"
         case best, curve
-    }
-}
-
-extension Duration {
-    var asSeconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 }

@@ -115,13 +115,12 @@ import Testing
         return SLOTests.report(p99: p99).with(offered: rate, achieved: min(rate, capacity))
     }
 
-    @Test func findsTheHighestRateMeetingTheSLO() async {
+    @Test func findsTheHighestRateMeetingTheSLO() async throws {
         let slo = ServiceLevelObjective(latency: [(99, .milliseconds(10))])
         // p99 ≤ 10 ms ⇔ utilisation ≤ 0.9 ⇔ rate ≤ 9000/s.
         let result = await MaximumRateSearch(startRate: 500, precision: 0.02).run(slo: slo) { Self.simulatedServer($0) }
-        let best = try? #require(result.best)
-        #expect(best != nil)
-        #expect((8800...9000).contains(best?.rate ?? 0))
+        let best = try #require(result.best)
+        #expect((8800...9000).contains(best.rate))
         #expect(result.curve.contains { !$0.meetsSLO })
         #expect(result.curve.first?.offeredRate == 500)
     }

@@ -34,9 +34,7 @@ public struct EngineMetrics: Sendable {
     }
 
     func recordRank(outcome: String, duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
         (ranks[outcome] ?? otherRanks).increment()
-        (durations[outcome] ?? otherDurations).recordNanoseconds(nanoseconds)
+        (durations[outcome] ?? otherDurations).recordNanoseconds(duration.nanoseconds)
     }
 }

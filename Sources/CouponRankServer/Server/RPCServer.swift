@@ -59,7 +59,7 @@ public final class RPCServer: Service, Sendable {
 
     public func run() async throws {
         let limits = configuration.limits
-        let idleTimeout = TimeAmount.nanoseconds(Int64(configuration.idleTimeout.seconds * 1e9))
+        let idleTimeout = TimeAmount.nanoseconds(configuration.idleTimeout.nanoseconds)
         let serverChannel = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -1,4 +1,5 @@
 public import CoreMetrics
+import CouponRankCore
 
 /// Per-source metrics of the fan-out, through swift-metrics: call durations, and failures by
 /// reason (`timeout` or `error`).
@@ -23,8 +24,7 @@ public struct SourceMetrics: Sendable {
         }
 
         func record<T>(_ result: Result<T, any Error>, since start: ContinuousClock.Instant) {
-            let (seconds, attoseconds) = (ContinuousClock.now - start).components
-            duration.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+            duration.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
             if case .failure(let error) = result {
                 (error is SourceTimeoutError ? timeouts : errors).increment()
             }

@@ -1,4 +1,5 @@
 import CCurl
+import CouponRankCore
 import Foundation
 import Synchronization
 
@@ -69,10 +70,3 @@ public final class CurlHTTPClient: Sendable {
 private let curlGlobalInitOnce: Void = {
     curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 }()
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
-}

@@ -1,4 +1,5 @@
 import CCurl
+import CouponRankCore
 import Foundation
 import Synchronization
 
@@ -123,7 +124,6 @@ final class CurlMultiDriver: @unchecked Sendable {
         _ = ccurl_easy_setopt_write_function(easy, curlWriteCallback)
         _ = ccurl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, userdata)
         _ = ccurl_easy_setopt_pointer(easy, CURLOPT_PRIVATE, userdata)
-        transfer.easy = easy
         active[easy] = transfer
         curl_multi_add_handle(multi, easy)
     }
@@ -154,7 +154,6 @@ final class CurlMultiDriver: @unchecked Sendable {
         guard let transfer = active.removeValue(forKey: easy) else { return }
         curl_multi_remove_handle(multi, easy)
         curl_easy_cleanup(easy)
-        transfer.easy = nil
         transfer.finish(result)
     }
 }

@@ -8,7 +8,6 @@ final class CurlTransfer: @unchecked Sendable {
     let timeoutMilliseconds: Int
     let maximumBodyBytes: Int
     private var continuation: CheckedContinuation<HTTPResponse, any Error>?
-    var easy: UnsafeMutableRawPointer?
     var body: [UInt8] = []
     var bodyTooLarge = false
 

@@ -1,3 +1,4 @@
+import CouponRankCore
 public import CouponRankSources
 public import Logging
 public import NIOCore
@@ -168,8 +169,7 @@ final class StubHTTPHandler: ChannelInboundHandler {
             let keepAlive = head.isKeepAlive
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             if answer.delay > .zero {
-                let nanoseconds = Int64(answer.delay.components.seconds) * 1_000_000_000 + answer.delay.components.attoseconds / 1_000_000_000
-                context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+                context.eventLoop.scheduleTask(in: .nanoseconds(answer.delay.nanoseconds)) {
                     let (handler, context) = bound.value
                     handler.respond(answer, keepAlive: keepAlive, context: context)
                 }

@@ -150,7 +150,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be in 0...65535") }
         guard refreshIntervalS > 0 else { throw ValidationError("--refresh-interval-s must be positive") }
         guard idleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s must be positive") }
-        if let url = effectiveRedisURL {
+        if let url = redisURL {
             do {
                 _ = try RedisURL(parsing: url)
             } catch {
@@ -158,8 +158,6 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
     }
-
-    private var effectiveRedisURL: String? { redisURL }
 
     private var effectiveAdminToken: String? { adminToken.flatMap { $0.isEmpty ? nil : $0 } }
 
@@ -239,7 +237,7 @@ struct ServeCommand: AsyncParsableCommand {
         let models = ModelSlot(scoringModel, origin: origin)
         let pipeline = RankPipeline(sources: sources, models: models, defaultTopK: defaultTopK)
         var refresher: ModelRefresher?
-        if let url = effectiveRedisURL {
+        if let url = redisURL {
             let redisURL = try RedisURL(parsing: url)
             let store = ModelStore(redis: RedisClient(url: redisURL, logger: logger), keys: ModelKeys(prefix: redisPrefix))
             let modelRefresher = ModelRefresher(
