@@ -98,11 +98,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // NIO bootstrap, dispatch, overload and deadline policy, the rank pipeline, lifecycle.
+        // The rank engine, transport-free: query → fetch → decide → decision; one admission
+        // controller for every entry point; the decision-sink hook.
+        .target(
+            name: "CouponRankEngine",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankSources",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The binary RPC port: NIO bootstrap, channel handlers (decode, admit, answer, encode), drain.
         .target(
             name: "CouponRankServer",
             dependencies: [
                 "CouponRankCore",
+                "CouponRankEngine",
                 "CouponRankWire",
                 "CouponRankSources",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -118,6 +130,7 @@ let package = Package(
             name: "CouponRankOps",
             dependencies: [
                 "CouponRankCore",
+                "CouponRankEngine",
                 "CouponRankServer",
                 "CouponRankWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -140,6 +153,7 @@ let package = Package(
             name: "couponrank",
             dependencies: [
                 "CouponRankOps",
+                "CouponRankEngine",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 "CouponRankCore",
@@ -192,6 +206,7 @@ let package = Package(
             name: "CouponRankTestSupport",
             dependencies: [
                 "CouponRankCore",
+                "CouponRankEngine",
                 "CouponRankModelFile",
                 "CouponRankModelStore",
                 "CouponRankUpstreams",
@@ -223,6 +238,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CouponRankEngineTests",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankEngine",
+                "CouponRankSources",
+                "CouponRankTestSupport",
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CouponRankSourcesTests",
             dependencies: ["CouponRankCore", "CouponRankSources"],
             swiftSettings: swiftSettings
@@ -230,6 +256,7 @@ let package = Package(
         .testTarget(
             name: "CouponRankServerTests",
             dependencies: [
+                "CouponRankEngine",
                 "CouponRankServer",
                 "CouponRankClient",
                 "CouponRankWire",
@@ -242,6 +269,7 @@ let package = Package(
         .testTarget(
             name: "CouponRankModelStoreTests",
             dependencies: [
+                "CouponRankEngine",
                 "CouponRankModelStore",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -254,6 +282,7 @@ let package = Package(
         .testTarget(
             name: "CouponRankUpstreamsTests",
             dependencies: [
+                "CouponRankEngine",
                 "CouponRankUpstreams",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -275,6 +304,7 @@ let package = Package(
         .testTarget(
             name: "CouponRankOpsTests",
             dependencies: [
+                "CouponRankEngine",
                 "CouponRankOps",
                 "CouponRankServer",
                 "CouponRankClient",

@@ -1,4 +1,5 @@
 import CouponRankCore
+public import CouponRankEngine
 public import CouponRankServer
 import CouponRankWire
 import Foundation
@@ -13,7 +14,7 @@ public struct OpsConfiguration: Sendable, Hashable {
     /// Loopback unless configured otherwise: the port exposes rankings and metrics.
     public var host: String
     public var port: Int
-    /// Budget of a `/v1/rank` request.
+    /// Budget of a `/v1/rank` request, cut to the admission's maximum budget.
     public var rankBudget: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 7421, rankBudget: Duration = .milliseconds(100)) {
@@ -28,8 +29,8 @@ public struct OpsConfiguration: Sendable, Hashable {
 public enum OpsServer {
     public static func makeApplication(
         configuration: OpsConfiguration,
-        pipeline: RankPipeline,
-        status: EngineStatus,
+        engine: RankEngine,
+        admission: AdmissionController,
         registry: PrometheusCollectorRegistry,
         componentStates: @escaping @Sendable () -> [(name: String, state: String)] = { [] },
         logger: Logger,
@@ -43,21 +44,21 @@ public enum OpsServer {
         }
 
         router.get("/readyz") { _, _ -> Response in
-            if status.isDraining {
+            if admission.isDraining {
                 return json(.serviceUnavailable, Readiness(ready: false, reason: "draining: finishing requests in flight before shutdown", modelVersion: nil))
             }
-            return json(.ok, Readiness(ready: true, reason: nil, modelVersion: pipeline.models.current.model.version))
+            return json(.ok, Readiness(ready: true, reason: nil, modelVersion: engine.models.current.model.version))
         }
 
         router.get("/metrics") { _, _ -> Response in
-            scrape.update(models: pipeline.models, components: componentStates())
+            scrape.update(models: engine.models, components: componentStates())
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
 
         router.get("/v1/model") { _, _ -> Response in
-            let loaded = pipeline.models.current
+            let loaded = engine.models.current
             let definition = loaded.model.definition
             return json(.ok, ModelSummary(
                 version: definition.version,
@@ -79,14 +80,26 @@ public enum OpsServer {
             guard Int(topK) <= WireLimits.maximumTopK else {
                 return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "top_k must be at most \(WireLimits.maximumTopK)"] as [String: String])
             }
-            do throws(WireError) {
-                let response = try await pipeline.rank(
-                    RankRequest(easyID: easyID, topK: topK),
-                    deadline: .now + configuration.rankBudget
-                )
-                return json(.ok, RankJSON(easyID: easyID, response: response))
+            let receivedAt = ContinuousClock.now
+            let deadline = admission.deadline(receivedAt: receivedAt, budget: configuration.rankBudget)
+            let outcome: Result<Decision, RankError>
+            do throws(RankError) {
+                let ticket = try admission.admit(receivedAt: receivedAt, deadline: deadline)
+                do throws(RankError) {
+                    outcome = .success(try await engine.rank(DecisionRequest(easyID: easyID, topK: Int(topK), deadline: deadline)))
+                } catch {
+                    outcome = .failure(error)
+                }
+                admission.finish(ticket, outcome: outcome)
             } catch {
-                return json(httpStatus(for: error.code), ["error": error.code.name, "message": error.message] as [String: String])
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let decision):
+                return json(.ok, RankJSON(easyID: easyID, response: RankResponse(decision)))
+            case .failure(let error):
+                let wire = WireError(error)
+                return json(httpStatus(for: wire.code), ["error": wire.code.name, "message": wire.message] as [String: String])
             }
         }
 

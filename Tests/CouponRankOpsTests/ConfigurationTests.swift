@@ -27,7 +27,8 @@ struct ConfigurationTests {
 
     @Test func sigtermUnderLoadLosesNoRequestInFlightAndExitsZero() async throws {
         let server = try await ServeProcess.start(
-            ["--candidates-latency", "fixed:400ms", "--candidates-timeout-ms", "3000", "--max-budget-ms", "5000"],
+            // A generous queueing bound: the subject is the drain, not shedding on a busy test machine.
+            ["--candidates-latency", "fixed:400ms", "--candidates-timeout-ms", "3000", "--max-budget-ms", "5000", "--max-queueing-ms", "500"],
             environment: [:]
         )
         defer { server.stop() }

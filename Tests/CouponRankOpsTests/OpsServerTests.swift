@@ -1,5 +1,6 @@
 import CouponRankClient
 import CouponRankCore
+import CouponRankEngine
 import CouponRankOps
 import CouponRankServer
 import CouponRankSources
@@ -18,6 +19,7 @@ struct OpsHarness: Sendable {
     let rpcPort: Int
     let opsPort: Int
     let group: ServiceGroup
+    let admission: AdmissionController
     let http = CurlHTTPClient()
 
     func get(_ path: String) async throws -> (status: Int, body: String) {
@@ -36,6 +38,7 @@ struct OpsHarness: Sendable {
 
     static func with<T: Sendable>(
         sources: SourceFanOut = .stubs(TestServer.generator, timeouts: TestServer.relaxedTimeouts),
+        admission: AdmissionConfiguration = TestServer.relaxedAdmission,
         _ body: @Sendable (OpsHarness) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "ops-test")
@@ -50,22 +53,21 @@ struct OpsHarness: Sendable {
             timeouts: sources.timeouts,
             metrics: SourceMetrics(factory: factory)
         )
-        let pipeline = RankPipeline(sources: sources, models: models)
-        let status = EngineStatus()
+        let engine = RankEngine(sources: sources, models: models)
+        let admission = AdmissionController(configuration: admission, metrics: EngineMetrics(factory: factory))
         let rpcPort = ListeningPort()
         let opsPort = ListeningPort()
         let rpc = RPCServer(
             configuration: ServerConfiguration(port: 0),
-            pipeline: pipeline,
-            status: status,
-            metrics: EngineMetrics(factory: factory),
+            engine: engine,
+            admission: admission,
             logger: logger,
             onListening: rpcPort.report
         )
         let ops = OpsServer.makeApplication(
             configuration: OpsConfiguration(host: "127.0.0.1", port: 0),
-            pipeline: pipeline,
-            status: status,
+            engine: engine,
+            admission: admission,
             registry: registry,
             logger: logger
         ) { port in
@@ -80,7 +82,7 @@ struct OpsHarness: Sendable {
             guard let rpc = await rpcIterator.next(), let ops = await opsIterator.next() else {
                 throw TestServerError("servers did not start")
             }
-            let harness = OpsHarness(rpcPort: rpc, opsPort: ops, group: group)
+            let harness = OpsHarness(rpcPort: rpc, opsPort: ops, group: group, admission: admission)
             do {
                 let result = try await body(harness)
                 await group.triggerGracefulShutdown()

@@ -68,9 +68,9 @@ import Testing
 
     @Test func requestsBeyondTheServerWideBoundAreRejectedOverloaded() async throws {
         let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(400)) })
-        var configuration = ServerConfiguration(port: 0)
-        configuration.maximumInFlight = 3
-        try await TestServer.with(configuration: configuration, sources: sources) { server in
+        var admission = TestServer.relaxedAdmission
+        admission.maximumInFlight = 3
+        try await TestServer.with(admission: admission, sources: sources) { server in
             let connections = [
                 try await RawConnection.connect(port: server.port),
                 try await RawConnection.connect(port: server.port),

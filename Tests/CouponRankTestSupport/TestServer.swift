@@ -1,4 +1,5 @@
 public import CouponRankCore
+public import CouponRankEngine
 import CouponRankModelFile
 public import CouponRankServer
 public import CouponRankSources
@@ -11,6 +12,7 @@ public struct TestServer: Sendable {
     public let host: String
     public let port: Int
     public let models: ModelSlot
+    public let admission: AdmissionController
     private let group: ServiceGroup
 
     /// The data behind the default stub sources.
@@ -23,9 +25,14 @@ public struct TestServer: Sendable {
         try BundledModel.load()
     }
 
+    /// Admission bounds for tests whose subject is not admission: a queueing bound that a busy
+    /// test machine does not reach.
+    public static let relaxedAdmission = AdmissionConfiguration(maximumInFlight: 4096, maximumQueueing: .seconds(2))
+
     /// Starts a server, runs `body` against it, then shuts it down gracefully.
     public static func with<T: Sendable>(
         configuration: ServerConfiguration = ServerConfiguration(port: 0),
+        admission: AdmissionConfiguration = TestServer.relaxedAdmission,
         sources: SourceFanOut = .stubs(TestServer.generator, timeouts: TestServer.relaxedTimeouts),
         model: ScoringModel? = nil,
         models: ModelSlot? = nil,
@@ -39,15 +46,17 @@ public struct TestServer: Sendable {
         var logger = Logger(label: "test-server")
         logger.logLevel = .warning
         let port = ListeningPort()
+        let admissionController = AdmissionController(configuration: admission)
         let server = RPCServer(
             configuration: configuration,
-            pipeline: RankPipeline(sources: sources, models: models),
+            engine: RankEngine(sources: sources, models: models),
+            admission: admissionController,
             reloader: reloader,
             logger: logger,
             onListening: port.report
         )
         return try await withListeningService(server, port: port, logger: logger) { port, group in
-            try await body(TestServer(host: "127.0.0.1", port: port, models: models, group: group))
+            try await body(TestServer(host: "127.0.0.1", port: port, models: models, admission: admissionController, group: group))
         }
     }
 

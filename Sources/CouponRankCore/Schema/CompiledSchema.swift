@@ -37,17 +37,23 @@ public struct CompiledSchema: Sendable {
 
     /// Builds the contexts of `candidates` for `user`.
     public func makeContexts(user: UserFeatures, candidates: [Coupon], stats: CouponStatsTable) -> ContextBatch {
-        var shared = [Double](repeating: 0, count: dimension)
-        for operation in sharedOperations {
-            operation.apply(user: user, to: &shared)
-        }
+        var batch = ContextBatch()
+        makeContexts(user: user, candidates: candidates, stats: stats, into: &batch)
+        return batch
+    }
+
+    /// Builds the contexts of `candidates` for `user` into `batch`, reusing its storage: a caller
+    /// that keeps one batch per thread allocates nothing here once the batch has grown.
+    public func makeContexts(user: UserFeatures, candidates: [Coupon], stats: CouponStatsTable, into batch: inout ContextBatch) {
         let stride = rowOperations.count
         let total = candidates.count * stride
+        batch.reset(dimension: dimension, entriesPerRow: stride, count: candidates.count)
+        for operation in sharedOperations {
+            operation.apply(user: user, to: &batch.shared)
+        }
         let rowStats: [CouponStats] = readsStats && total > 0 ? stats.aligned(with: candidates) : []
-        // Every (row, operation) slot is written exactly once below, so the storage starts uninitialised.
-        var values: [Double] = []
-        let columns = [Int32](unsafeUninitializedCapacity: total) { columns, columnCount in
-            values = [Double](unsafeUninitializedCapacity: total) { values, valueCount in
+        batch.columns.withUnsafeMutableBufferPointer { columns in
+            batch.values.withUnsafeMutableBufferPointer { values in
                 candidates.withUnsafeBufferPointer { candidates in
                     for (offset, operation) in rowOperations.enumerated() {
                         operation.fill(
@@ -61,18 +67,8 @@ public struct CompiledSchema: Sendable {
                         )
                     }
                 }
-                valueCount = total
             }
-            columnCount = total
         }
-        return ContextBatch(
-            dimension: dimension,
-            entriesPerRow: stride,
-            count: candidates.count,
-            shared: shared,
-            columns: columns,
-            values: values
-        )
     }
 }
 

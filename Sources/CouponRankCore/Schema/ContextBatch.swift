@@ -7,8 +7,8 @@
 /// ``entriesPerRow`` `(column, value)` pairs. Row `i` of the dense matrix is ``shared`` with those
 /// pairs written over it (``denseRow(_:)``).
 public struct ContextBatch: Sendable {
-    public let dimension: Int
-    public let entriesPerRow: Int
+    public private(set) var dimension: Int
+    public private(set) var entriesPerRow: Int
     public internal(set) var count: Int
     /// Columns that are equal for every candidate; zero in the per-candidate columns.
     public internal(set) var shared: [Double]
@@ -16,6 +16,37 @@ public struct ContextBatch: Sendable {
     public internal(set) var columns: [Int32]
     /// `count × entriesPerRow` values matching ``columns``.
     public internal(set) var values: [Double]
+
+    /// An empty batch, to be filled (and refilled) by ``CompiledSchema/makeContexts(user:candidates:stats:into:)``.
+    public init() {
+        self.dimension = 0
+        self.entriesPerRow = 0
+        self.count = 0
+        self.shared = []
+        self.columns = []
+        self.values = []
+    }
+
+    /// Sizes the batch for `count` rows, keeping its storage: shared columns zeroed, row entries
+    /// zeroed (every one is written by the fill that follows).
+    mutating func reset(dimension: Int, entriesPerRow: Int, count: Int) {
+        self.dimension = dimension
+        self.entriesPerRow = entriesPerRow
+        self.count = count
+        Self.resize(&shared, to: dimension, zero: 0)
+        Self.resize(&columns, to: count * entriesPerRow, zero: 0)
+        Self.resize(&values, to: count * entriesPerRow, zero: 0)
+    }
+
+    private static func resize<T: Numeric>(_ array: inout [T], to count: Int, zero: T) {
+        if array.count > count {
+            array.removeLast(array.count - count)
+        }
+        array.withUnsafeMutableBufferPointer { $0.update(repeating: zero) }
+        if array.count < count {
+            array.append(contentsOf: repeatElement(zero, count: count - array.count))
+        }
+    }
 
     init(dimension: Int, entriesPerRow: Int, count: Int, shared: [Double], columns: [Int32], values: [Double]) {
         precondition(shared.count == dimension && columns.count == count * entriesPerRow && values.count == columns.count)

@@ -1,24 +1,17 @@
 import CouponRankCore
+import CouponRankEngine
 import Foundation
 import CouponRankWire
 import Logging
-import NIOCore
 
-/// Turns one inbound frame into the frame that answers it.
+/// The RPC port's answers that are not ranks: protocol prechecks, health, admin reload.
 struct RequestDispatcher: Sendable {
-    let pipeline: RankPipeline
+    let models: ModelSlot
+    let admission: AdmissionController
     let reloader: (any ModelReloading)?
     let componentStates: @Sendable () -> [(name: String, state: String)]
     let configuration: ServerConfiguration
-    let status: EngineStatus
-    let metrics: EngineMetrics
     let logger: Logger
-
-    /// The deadline of a request received at `receivedAt` with the header's budget.
-    func deadline(for header: FrameHeader, receivedAt: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        guard header.budgetMicros > 0 else { return receivedAt + configuration.defaultBudget }
-        return receivedAt + min(.microseconds(Int64(header.budgetMicros)), configuration.maximumBudget)
-    }
 
     /// Protocol-level checks that do not need the payload: `nil` when the frame may be handled.
     func precheck(_ header: FrameHeader) -> WireError? {
@@ -33,46 +26,18 @@ struct RequestDispatcher: Sendable {
         }
     }
 
-    func health(requestID: UInt64, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let uptime = ContinuousClock.now - status.startedAt
+    func health() -> HealthResponse {
+        let uptime = ContinuousClock.now - admission.startedAt
         let (seconds, attoseconds) = uptime.components
-        let loaded = pipeline.models.current
-        let response = HealthResponse(
-            status: status.isDraining ? .draining : .serving,
+        let loaded = models.current
+        return HealthResponse(
+            status: admission.isDraining ? .draining : .serving,
             uptimeMillis: UInt64(max(seconds, 0)) * 1000 + UInt64(max(attoseconds, 0) / 1_000_000_000_000_000),
             modelVersion: loaded.model.version,
             modelAgeSeconds: Self.ageSeconds(createdAt: loaded.model.definition.createdAt),
             modelOrigin: loaded.origin.description,
             components: componentStates().map { HealthResponse.Component(name: $0.name, state: $0.state) }
         )
-        var buffer = allocator.buffer(capacity: 64)
-        buffer.writeFrame(response, requestID: requestID)
-        return buffer
-    }
-
-    func rank(_ frame: Frame, receivedAt: ContinuousClock.Instant, allocator: ByteBufferAllocator) async -> ByteBuffer {
-        let requestID = frame.header.requestID
-        var payload = frame.payload
-        do {
-            let request = try RankRequest(payload: &payload)
-            let response = try await pipeline.rank(request, deadline: deadline(for: frame.header, receivedAt: receivedAt))
-            metrics.recordRank(outcome: response.degraded.isEmpty ? "ok" : "degraded", duration: .now - receivedAt)
-            logger.debug(
-                "rank answered",
-                metadata: [
-                    "request.id": "\(requestID)",
-                    "rank.items": "\(response.items.count)",
-                    "rank.total_us": "\(response.timings.totalMicros)",
-                ]
-            )
-            var buffer = allocator.buffer(capacity: 64 + response.items.count * 64)
-            buffer.writeFrame(response, requestID: requestID)
-            return buffer
-        } catch {
-            metrics.recordRank(outcome: error.code.name, duration: .now - receivedAt)
-            logger.debug("rank failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
-            return Self.errorFrame(error, requestID: requestID, allocator: allocator)
-        }
     }
 
     /// Seconds since an RFC 3339 timestamp; 0 when it does not parse or lies in the future.
@@ -82,7 +47,7 @@ struct RequestDispatcher: Sendable {
         return UInt64(max(0, Date().timeIntervalSince(date)))
     }
 
-    func adminReload(_ frame: Frame, allocator: ByteBufferAllocator) async -> ByteBuffer {
+    func adminReload(_ frame: Frame) async -> RPCAnswer {
         let requestID = frame.header.requestID
         var payload = frame.payload
         do throws(WireError) {
@@ -120,12 +85,10 @@ struct RequestDispatcher: Sendable {
                 message: report.message,
                 receivers: receivers
             )
-            var buffer = allocator.buffer(capacity: 128)
-            buffer.writeFrame(response, requestID: requestID)
-            return buffer
+            return .adminReload(requestID: requestID, response)
         } catch {
             logger.notice("admin request refused", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
-            return Self.errorFrame(error, requestID: requestID, allocator: allocator)
+            return .error(requestID: requestID, error)
         }
     }
 
@@ -138,11 +101,5 @@ struct RequestDispatcher: Sendable {
             difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
         }
         return difference == 0
-    }
-
-    static func errorFrame(_ error: WireError, requestID: UInt64, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 32 + error.message.utf8.count)
-        buffer.writeFrame(ErrorResponse(error), requestID: requestID)
-        return buffer
     }
 }

@@ -33,7 +33,7 @@ public struct RankInputs: Sendable {
 }
 
 /// Why the inputs of a rank could not be gathered.
-public struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct SourceError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: Sendable, Hashable {
             case candidatesUnavailable, noCandidates, deadlineExceeded
@@ -63,10 +63,13 @@ public struct SourceError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// The failure of the candidate source, as it threw it.
+    public var underlying: (any Error)?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.underlying = underlying
     }
 
     public var description: String { "\(code): \(message)" }
@@ -134,31 +137,21 @@ public struct SourceFanOut: Sendable {
         let fetchedCoupons: Result<[Coupon], any Error>
         let fetchedUser: Result<UserFeatures, any Error>
         let fetchedStats: Result<CouponStatsTable, any Error>
-        if answersImmediately {
-            // Nothing to overlap: no task per source.
-            fetchedCoupons = await Self.call(true, by: candidateDeadline, metrics.candidates) {
-                try await candidates.candidates(for: easyID, deadline: candidateDeadline)
-            }
-            fetchedUser = await Self.call(true, by: userDeadline, metrics.userFeatures) {
-                try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
-            }
-            fetchedStats = await Self.call(true, by: statsDeadline, metrics.stats) {
-                try await stats.stats(for: easyID, deadline: statsDeadline)
-            }
-        } else {
-            async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline, metrics.userFeatures) {
-                try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
-            }
-            async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline, metrics.stats) {
-                try await stats.stats(for: easyID, deadline: statsDeadline)
-            }
-            // The candidates are fetched by this task itself: one child task fewer per request.
-            fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline, metrics.candidates) {
-                try await candidates.candidates(for: easyID, deadline: candidateDeadline)
-            }
-            fetchedUser = await user
-            fetchedStats = await table
+        if answersImmediately, let inputs = try fetchFromMemory(easyID: easyID) {
+            return inputs
         }
+        async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline, metrics.userFeatures) {
+            try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
+        }
+        async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline, metrics.stats) {
+            try await stats.stats(for: easyID, deadline: statsDeadline)
+        }
+        // The candidates are fetched by this task itself: one child task fewer per request.
+        fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline, metrics.candidates) {
+            try await candidates.candidates(for: easyID, deadline: candidateDeadline)
+        }
+        fetchedUser = await user
+        fetchedStats = await table
 
         let couponList: [Coupon]
         switch fetchedCoupons {
@@ -166,9 +159,9 @@ public struct SourceFanOut: Sendable {
             couponList = list
         case .failure(let error):
             if ContinuousClock.now >= deadline {
-                throw SourceError(.deadlineExceeded, "request deadline passed while fetching candidates")
+                throw SourceError(.deadlineExceeded, "request deadline passed while fetching candidates", underlying: error)
             }
-            throw SourceError(.candidatesUnavailable, "candidate source failed: \(error)")
+            throw SourceError(.candidatesUnavailable, "candidate source failed: \(error)", underlying: error)
         }
         guard !couponList.isEmpty else {
             throw SourceError(.noCandidates, "the candidate source has no coupons for this user")
@@ -190,6 +183,25 @@ public struct SourceFanOut: Sendable {
             degraded.insert(.stats)
         }
         return RankInputs(user: resolvedUser, candidates: couponList, stats: resolvedStats, degraded: degraded)
+    }
+
+    /// The user's inputs without suspending, when every source ``answersImmediately``: `nil`
+    /// when one of them cannot answer from memory. Nothing here waits, so no deadline applies.
+    public func fetchFromMemory(easyID: String) throws(SourceError) -> RankInputs? {
+        let start = ContinuousClock.now
+        guard let coupons = candidates.candidatesFromMemory(for: easyID) else { return nil }
+        let fetchedCoupons = ContinuousClock.now
+        guard let user = userFeatures.userFeaturesFromMemory(for: easyID) else { return nil }
+        let fetchedUser = ContinuousClock.now
+        guard let table = stats.statsFromMemory(for: easyID) else { return nil }
+        let fetchedStats = ContinuousClock.now
+        metrics.candidates.duration.recordNanoseconds((fetchedCoupons - start).nanoseconds)
+        metrics.userFeatures.duration.recordNanoseconds((fetchedUser - fetchedCoupons).nanoseconds)
+        metrics.stats.duration.recordNanoseconds((fetchedStats - fetchedUser).nanoseconds)
+        guard !coupons.isEmpty else {
+            throw SourceError(.noCandidates, "the candidate source has no coupons for this user")
+        }
+        return RankInputs(user: user, candidates: coupons, stats: table, degraded: [])
     }
 }
 

@@ -17,6 +17,10 @@ public struct StubUserFeatureSource: UserFeatureSource {
         try await injectLatency(latency, deadline: deadline)
         return generator.userFeatures(for: easyID)
     }
+
+    public func userFeaturesFromMemory(for easyID: String) -> UserFeatures? {
+        latency.isNone ? generator.userFeatures(for: easyID) : nil
+    }
 }
 
 /// In-process candidates from a ``StubDataGenerator``, with optional injected latency.
@@ -36,6 +40,10 @@ public struct StubCandidateSource: CandidateSource {
         try await injectLatency(latency, deadline: deadline)
         return generator.candidates(for: easyID)
     }
+
+    public func candidatesFromMemory(for easyID: String) -> [Coupon]? {
+        latency.isNone ? generator.candidates(for: easyID) : nil
+    }
 }
 
 /// In-process CTR/CVR statistics from a ``StubDataGenerator``, with optional injected latency.
@@ -54,6 +62,10 @@ public struct StubStatsSource: CouponStatsSource {
     public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {
         try await injectLatency(latency, deadline: deadline)
         return generator.stats(for: easyID)
+    }
+
+    public func statsFromMemory(for easyID: String) -> CouponStatsTable? {
+        latency.isNone ? generator.stats(for: easyID) : nil
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import CouponRankCore
+import CouponRankEngine
 import CouponRankModelFile
 import CouponRankModelStore
 import CouponRankOps
@@ -31,8 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest accepted frame, in bytes after the length prefix.")
     var maxFrameBytes = 1 << 20
 
-    @Option(help: "Requests in flight on the whole server before OVERLOADED.")
-    var maxInFlight = 4096
+    @Option(help: "Requests in flight on the whole engine (both ports) before OVERLOADED; default 100 per core.")
+    var maxInFlight = AdmissionConfiguration.defaultMaximumInFlight
+
+    @Option(help: "Longest a request may wait, from its arrival until work on it starts, before it is answered OVERLOADED, in milliseconds.")
+    var maxQueueingMs = 2.0
 
     @Option(help: "Requests in flight on one connection before OVERLOADED.")
     var maxInFlightPerConnection = 256
@@ -123,6 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxInFlight > 0, maxInFlightPerConnection > 0 else {
             throw ValidationError("--max-in-flight and --max-in-flight-per-connection must be positive")
         }
+        guard maxQueueingMs > 0, maxQueueingMs.isFinite else { throw ValidationError("--max-queueing-ms must be positive") }
         guard defaultBudgetMs > 0, maxBudgetMs >= defaultBudgetMs else {
             throw ValidationError("--default-budget-ms must be positive and at most --max-budget-ms")
         }
@@ -168,6 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
             "config.ops": "\(noOps ? "off" : "\(opsHost):\(opsPort)")",
             "config.max_frame_bytes": "\(maxFrameBytes)", "config.max_in_flight": "\(maxInFlight)",
             "config.max_in_flight_per_connection": "\(maxInFlightPerConnection)",
+            "config.max_queueing_ms": "\(maxQueueingMs)",
             "config.default_budget_ms": "\(defaultBudgetMs)", "config.max_budget_ms": "\(maxBudgetMs)",
             "config.default_top_k": "\(defaultTopK)", "config.idle_timeout_s": "\(idleTimeoutS)",
             "config.model": "\(model ?? "bundled")",
@@ -235,7 +241,15 @@ struct ServeCommand: AsyncParsableCommand {
             ]
         )
         let models = ModelSlot(scoringModel, origin: origin)
-        let pipeline = RankPipeline(sources: sources, models: models, defaultTopK: defaultTopK)
+        let engine = RankEngine(sources: sources, models: models, defaultTopK: defaultTopK)
+        let admission = AdmissionController(
+            configuration: AdmissionConfiguration(
+                maximumInFlight: maxInFlight,
+                maximumQueueing: .microseconds(Int64(maxQueueingMs * 1000)),
+                defaultBudget: .milliseconds(defaultBudgetMs),
+                maximumBudget: .milliseconds(maxBudgetMs)
+            )
+        )
         var refresher: ModelRefresher?
         if let url = redisURL {
             let redisURL = try RedisURL(parsing: url)
@@ -260,9 +274,6 @@ struct ServeCommand: AsyncParsableCommand {
             port: port,
             limits: WireLimits(maximumFrameSize: maxFrameBytes),
             maximumInFlightPerConnection: maxInFlightPerConnection,
-            maximumInFlight: maxInFlight,
-            defaultBudget: .milliseconds(defaultBudgetMs),
-            maximumBudget: .milliseconds(maxBudgetMs),
             idleTimeout: .seconds(idleTimeoutS),
             adminToken: effectiveAdminToken
         )
@@ -276,13 +287,12 @@ struct ServeCommand: AsyncParsableCommand {
                 "model.origin": "\(served.origin)",
             ]
         )
-        let status = EngineStatus()
         let server = RPCServer(
             configuration: configuration,
-            pipeline: pipeline,
+            engine: engine,
+            admission: admission,
             reloader: refresher,
             componentStates: { upstreams.breakerStates },
-            status: status,
             logger: logger
         ) { address in
             // Unbuffered, so a supervising script sees it at once.
@@ -296,8 +306,8 @@ struct ServeCommand: AsyncParsableCommand {
             services.append(
                 OpsServer.makeApplication(
                     configuration: OpsConfiguration(host: opsHost, port: opsPort, rankBudget: .milliseconds(defaultBudgetMs)),
-                    pipeline: pipeline,
-                    status: status,
+                    engine: engine,
+                    admission: admission,
                     registry: registry,
                     componentStates: { upstreams.breakerStates },
                     logger: logger

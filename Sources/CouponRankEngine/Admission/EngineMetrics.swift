@@ -1,7 +1,6 @@
 public import CoreMetrics
-import CouponRankWire
 
-/// The RPC server's metrics, through swift-metrics (the executable chooses the backend).
+/// The engine's rank metrics, through swift-metrics (the executable chooses the backend).
 ///
 /// Every metric object is made once, here: recording on the request path allocates nothing.
 public struct EngineMetrics: Sendable {
@@ -13,9 +12,15 @@ public struct EngineMetrics: Sendable {
     private let otherDurations: Timer
     let inFlight: Gauge
     let overloadRejections: Counter
-    let openConnections: Gauge
+    /// `couponrank_open_connections`: kept by the RPC server.
+    public let openConnections: Gauge
 
-    static let outcomes: [String] = ["ok", "degraded"] + (1...15).map { ErrorCode(rawValue: UInt16($0)).name }
+    /// Every outcome label made up front: a decision's, each ``RankError/Code``'s, and the
+    /// request errors a transport records before the engine sees the request.
+    static let outcomes: [String] = [
+        "ok", "degraded", "OVERLOADED", "SHUTTING_DOWN", "DEADLINE_EXCEEDED", "NO_CANDIDATES",
+        "UPSTREAM_UNAVAILABLE", "INVALID_ARGUMENT", "MALFORMED_PAYLOAD", "INTERNAL",
+    ]
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         var ranks: [String: Counter] = [:]
@@ -33,7 +38,7 @@ public struct EngineMetrics: Sendable {
         self.openConnections = Gauge(label: "couponrank_open_connections", factory: factory)
     }
 
-    func recordRank(outcome: String, duration: Duration) {
+    public func recordRank(outcome: String, duration: Duration) {
         (ranks[outcome] ?? otherRanks).increment()
         (durations[outcome] ?? otherDurations).recordNanoseconds(duration.nanoseconds)
     }

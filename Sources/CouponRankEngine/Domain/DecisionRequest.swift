@@ -1,0 +1,55 @@
+public import CouponRankCore
+
+/// What a caller asks the engine: rank the candidates of one user by a deadline.
+///
+/// Transport-free: the RPC server and the ops port each build one from their own message.
+public struct DecisionRequest: Sendable {
+    public var easyID: String
+    /// Items returned; 0 asks for the engine's default.
+    public var topK: Int
+    /// When non-empty, only these of the user's candidates are ranked.
+    public var onlyCandidates: Set<String>
+    /// Never returned.
+    public var excluded: Set<String>
+    /// When the answer is due. Counted from when the request arrived, not from when work began.
+    public var deadline: ContinuousClock.Instant
+    /// The caller's id for this decision, when it chose one (PROTOCOL.md revision 3 will carry it).
+    public var eventID: String?
+    /// How the policy may act on this request.
+    public var policy: PolicyFlags
+
+    public init(
+        easyID: String,
+        topK: Int = 0,
+        onlyCandidates: Set<String> = [],
+        excluded: Set<String> = [],
+        deadline: ContinuousClock.Instant,
+        eventID: String? = nil,
+        policy: PolicyFlags = []
+    ) {
+        self.easyID = easyID
+        self.topK = topK
+        self.onlyCandidates = onlyCandidates
+        self.excluded = excluded
+        self.deadline = deadline
+        self.eventID = eventID
+        self.policy = policy
+    }
+
+    /// The candidate filter of this request, with `defaultTopK` for a `topK` of 0.
+    func rankQuery(defaultTopK: Int) -> RankQuery {
+        RankQuery(topK: topK == 0 ? defaultTopK : topK, onlyCandidates: onlyCandidates, excluded: excluded)
+    }
+}
+
+/// Per-request switches of the ranking policy.
+public struct PolicyFlags: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt16
+
+    public init(rawValue: UInt16) {
+        self.rawValue = rawValue
+    }
+
+    /// Rank greedily by score, without exploration (QA pages, crawlers).
+    public static let noExploration = PolicyFlags(rawValue: 1 << 0)
+}

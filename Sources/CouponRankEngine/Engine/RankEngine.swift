@@ -1,0 +1,123 @@
+public import CouponRankCore
+public import CouponRankSources
+
+/// Ranks the candidates of one user: fetch the inputs, then decide over them.
+///
+/// The two halves are separate so that a caller can run each where it is cheapest: the fetch is
+/// asynchronous (it may wait on upstreams), the decision is synchronous batch math over the
+/// candidate matrix. When every source answers from memory, ``rankFromMemory(_:scratch:)`` does
+/// both without suspending, so a transport can answer on the thread the request arrived on.
+public struct RankEngine: Sendable {
+    /// The inputs of one request, the model that will score them (the one in use when the
+    /// request started), and when the engine started and finished gathering them.
+    public struct Inputs: Sendable {
+        public var sources: RankInputs
+        public var model: ScoringModel
+        public var startedAt: ContinuousClock.Instant
+        public var fetchedAt: ContinuousClock.Instant
+    }
+
+    public let sources: SourceFanOut
+    public let models: ModelSlot
+    /// Items returned for a `topK` of 0.
+    public let defaultTopK: Int
+    /// Receives every decision made.
+    public let sink: (any DecisionSink)?
+
+    public init(sources: SourceFanOut, models: ModelSlot, defaultTopK: Int = 20, sink: (any DecisionSink)? = nil) {
+        precondition(defaultTopK > 0, "the default top-k must be positive")
+        self.sources = sources
+        self.models = models
+        self.defaultTopK = defaultTopK
+        self.sink = sink
+    }
+
+    /// Whether every source answers from memory, without waiting: then ``rankFromMemory(_:scratch:)``
+    /// always decides.
+    public var answersFromMemory: Bool { sources.answersImmediately }
+
+    /// Fetches and decides; the decision, or why there is none.
+    public func rank(_ request: DecisionRequest) async throws(RankError) -> Decision {
+        var scratch = ContextBatch()
+        return try await rank(request, scratch: &scratch)
+    }
+
+    /// Fetches and decides with `scratch` as the context batch's storage.
+    public func rank(_ request: DecisionRequest, scratch: inout ContextBatch) async throws(RankError) -> Decision {
+        let inputs = try await fetch(request)
+        return try decide(request, inputs: inputs, scratch: &scratch)
+    }
+
+    /// Fetches and decides without suspending when every source answers from memory; `nil` when
+    /// one of them would have to wait (call ``rank(_:scratch:)`` then).
+    public func rankFromMemory(_ request: DecisionRequest, scratch: inout ContextBatch) throws(RankError) -> Decision? {
+        guard let inputs = try fetchFromMemory(request) else { return nil }
+        return try decide(request, inputs: inputs, scratch: &scratch)
+    }
+
+    /// Gathers the inputs of `request` by its deadline.
+    public func fetch(_ request: DecisionRequest) async throws(RankError) -> Inputs {
+        let start = ContinuousClock.now
+        let model = models.current.model
+        do {
+            let fetched = try await sources.fetch(easyID: request.easyID, deadline: request.deadline)
+            return Inputs(sources: fetched, model: model, startedAt: start, fetchedAt: .now)
+        } catch {
+            throw Self.rankError(error)
+        }
+    }
+
+    /// The inputs of `request` from memory; `nil` when a source cannot answer without waiting.
+    public func fetchFromMemory(_ request: DecisionRequest) throws(RankError) -> Inputs? {
+        let start = ContinuousClock.now
+        let model = models.current.model
+        do {
+            guard let fetched = try sources.fetchFromMemory(easyID: request.easyID) else { return nil }
+            return Inputs(sources: fetched, model: model, startedAt: start, fetchedAt: .now)
+        } catch {
+            throw Self.rankError(error)
+        }
+    }
+
+    /// Filters, builds the contexts, scores them in one batch and ranks: one model version, the
+    /// inputs', for the whole decision. `scratch` holds the context batch and may be reused.
+    public func decide(_ request: DecisionRequest, inputs: Inputs, scratch: inout ContextBatch) throws(RankError) -> Decision {
+        let clock = ContinuousClock()
+        let model = inputs.model
+        let query = request.rankQuery(defaultTopK: defaultTopK)
+        let eligible = query.eligible(inputs.sources.candidates)
+        model.schema.makeContexts(user: inputs.sources.user, candidates: eligible, stats: inputs.sources.stats, into: &scratch)
+        let built = clock.now
+        let scores = model.score(scratch)
+        let ranked = Ranker.top(query.topK, of: eligible, scored: scores)
+        let end = clock.now
+        guard end <= request.deadline else {
+            throw RankError(.deadlineExceeded, "the decision was ready after the request's deadline")
+        }
+        let decision = Decision(
+            easyID: request.easyID,
+            eventID: request.eventID,
+            modelVersion: model.version,
+            degraded: inputs.sources.degraded,
+            candidates: eligible,
+            scores: scores,
+            ranked: ranked,
+            timings: Decision.Timings(
+                fetch: inputs.fetchedAt - inputs.startedAt,
+                context: built - inputs.fetchedAt,
+                score: end - built,
+                total: end - inputs.startedAt
+            )
+        )
+        sink?.record(decision)
+        return decision
+    }
+
+    static func rankError(_ error: SourceError) -> RankError {
+        switch error.code {
+        case .deadlineExceeded: RankError(.deadlineExceeded, error.message, underlying: error)
+        case .noCandidates: RankError(.noCandidates, error.message, underlying: error)
+        default: RankError(.candidatesUnavailable, error.message, underlying: error)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+public import CouponRankEngine
+public import CouponRankWire
+
+extension RankResponse {
+    /// The wire form of a decision: its shown top, model version, degraded sources and timings.
+    public init(_ decision: Decision) {
+        self.init(
+            modelVersion: decision.modelVersion,
+            degraded: Degraded(rawValue: decision.degraded.rawValue),
+            timings: Timings(
+                fetchMicros: decision.timings.fetch.microseconds,
+                contextMicros: decision.timings.context.microseconds,
+                scoreMicros: decision.timings.score.microseconds,
+                totalMicros: decision.timings.total.microseconds
+            ),
+            items: decision.ranked.map {
+                Item(couponID: $0.id, score: $0.score, probability: $0.probability, name: $0.name)
+            }
+        )
+    }
+}
+
+extension WireError {
+    /// The wire's code for an engine error (PROTOCOL.md §7), with the same message.
+    public init(_ error: RankError) {
+        let code: ErrorCode =
+            switch error.code {
+            case .overloaded: .overloaded
+            case .shuttingDown: .shuttingDown
+            case .deadlineExceeded: .deadlineExceeded
+            case .noCandidates: .noCandidates
+            case .candidatesUnavailable: .upstreamUnavailable
+            case .invalidRequest: .invalidArgument
+            default: .internal
+            }
+        self.init(code, error.message)
+    }
+}
+
+extension DecisionRequest {
+    /// The engine's request for a wire Rank request.
+    public init(_ request: RankRequest, deadline: ContinuousClock.Instant) {
+        self.init(
+            easyID: request.easyID,
+            topK: Int(request.topK),
+            onlyCandidates: Set(request.candidateIDs),
+            excluded: Set(request.excludedIDs),
+            deadline: deadline
+        )
+    }
+}
