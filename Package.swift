@@ -244,7 +244,7 @@ let package = Package(
                 "CouponRankEngine",
                 "CouponRankSources",
                 "CouponRankTestSupport",
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

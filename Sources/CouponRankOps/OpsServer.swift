@@ -86,7 +86,7 @@ public enum OpsServer {
             do throws(RankError) {
                 let ticket = try admission.admit(receivedAt: receivedAt, deadline: deadline)
                 do throws(RankError) {
-                    outcome = .success(try await engine.rank(DecisionRequest(easyID: easyID, topK: Int(topK), deadline: deadline)))
+                    outcome = .success(try await engine.rank(DecisionRequest(easyID: easyID, topK: Int(topK), deadline: deadline, receivedAt: receivedAt)))
                 } catch {
                     outcome = .failure(error)
                 }

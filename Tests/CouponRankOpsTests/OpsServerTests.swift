@@ -12,6 +12,7 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 /// The ops port over real HTTP on port 0, beside a real RPC server, as `couponrank serve` runs them.
@@ -65,7 +66,7 @@ struct OpsHarness: Sendable {
             onListening: rpcPort.report
         )
         let ops = OpsServer.makeApplication(
-            configuration: OpsConfiguration(host: "127.0.0.1", port: 0),
+            configuration: OpsConfiguration(host: "127.0.0.1", port: 0, rankBudget: .seconds(5)),
             engine: engine,
             admission: admission,
             registry: registry,
@@ -153,7 +154,10 @@ struct OpsHarness: Sendable {
         try await OpsHarness.with(sources: slow) { ops in
             let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
             async let inFlight = client.rank(RankRequest(easyID: "draining", topK: 2), timeout: .seconds(5))
-            try await Task.sleep(for: .milliseconds(150))
+            let admitted = ContinuousClock.now + .seconds(5)
+            while ops.admission.inFlight < 1, ContinuousClock.now < admitted {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             await ops.group.triggerGracefulShutdown()
             var sawDraining = false
             for _ in 0..<40 where !sawDraining {
@@ -166,6 +170,51 @@ struct OpsHarness: Sendable {
             let answer = try await inFlight
             #expect(answer.items.count == 2)
             await client.close()
+        }
+    }
+
+    @Test func opsRanksAreAdmittedAndCountedLikeRPCRanks() async throws {
+        try await OpsHarness.with { (ops: OpsHarness) async throws -> Void in
+            for index in 0..<3 {
+                #expect(try await ops.get("/v1/rank?easy_id=ops-\(index)&top_k=2").status == 200)
+            }
+            #expect(try await ops.metric(#"couponrank_ranks_total{outcome="ok"}"#) == 3)
+            #expect(try await ops.metric(#"couponrank_rank_duration_seconds_count{outcome="ok"}"#) == 3)
+            #expect(ops.admission.inFlight == 0)
+        }
+    }
+
+    @Test func opsRanksOverTheInFlightBoundAreRefusedOverloaded() async throws {
+        let gate = Atomic<Bool>(false)
+        let gated = SourceFanOut.scripted(candidates: ScriptedSource { _ in .waitUntil { gate.load(ordering: .acquiring) } })
+        var admission = TestServer.relaxedAdmission
+        admission.maximumInFlight = 1
+        try await OpsHarness.with(sources: gated, admission: admission) { (ops: OpsHarness) async throws -> Void in
+            async let first = ops.get("/v1/rank?easy_id=first&top_k=2")
+            let admitted = ContinuousClock.now + .seconds(5)
+            while ops.admission.inFlight < 1, ContinuousClock.now < admitted {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            // Another client, so that the call does not wait for the first one's connection.
+            let other = CurlHTTPClient()
+            let response = try await other.get("http://127.0.0.1:\(ops.opsPort)/v1/rank?easy_id=second&top_k=2", timeout: .seconds(5), maximumBodyBytes: 1 << 20)
+            let second = (status: response.status, body: String(decoding: response.body, as: UTF8.self))
+            #expect(second.status == 503)
+            #expect(second.body.contains("OVERLOADED"))
+            gate.store(true, ordering: .releasing)
+            #expect(try await first.status == 200)
+            #expect(try await ops.metric(#"couponrank_ranks_total{outcome="OVERLOADED"}"#) == 1)
+            #expect(try await ops.metric("couponrank_overload_rejections_total") == 1)
+        }
+    }
+
+    @Test func opsRanksAreRefusedWhileDraining() async throws {
+        try await OpsHarness.with { (ops: OpsHarness) async throws -> Void in
+            ops.admission.beginDraining()
+            let answer = try await ops.get("/v1/rank?easy_id=late&top_k=2")
+            #expect(answer.status == 503)
+            #expect(answer.body.contains("SHUTTING_DOWN"))
+            #expect(try await ops.metric(#"couponrank_ranks_total{outcome="SHUTTING_DOWN"}"#) == 1)
         }
     }
 }

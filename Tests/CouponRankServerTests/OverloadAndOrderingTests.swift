@@ -3,7 +3,15 @@ import CouponRankSources
 import CouponRankTestSupport
 import CouponRankWire
 import NIOCore
+import Synchronization
 import Testing
+
+/// Closed until a test opens it.
+final class Gate: Sendable {
+    private let opened = Atomic<Bool>(false)
+    var isOpen: Bool { opened.load(ordering: .acquiring) }
+    func open() { opened.store(true, ordering: .releasing) }
+}
 
 @Suite struct OverloadAndOrderingTests {
     private func rankFrame(_ requestID: UInt64, easyID: String, budget: UInt32 = 5_000_000) -> ByteBuffer {
@@ -67,32 +75,39 @@ import Testing
     }
 
     @Test func requestsBeyondTheServerWideBoundAreRejectedOverloaded() async throws {
-        let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(400)) })
+        // Ranks wait at a gate, so the first three stay in flight however busy the machine is.
+        let gate = Gate()
+        let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .waitUntil { gate.isOpen } })
         var admission = TestServer.relaxedAdmission
         admission.maximumInFlight = 3
         try await TestServer.with(admission: admission, sources: sources) { server in
-            let connections = [
-                try await RawConnection.connect(port: server.port),
-                try await RawConnection.connect(port: server.port),
-            ]
-            for (index, connection) in connections.enumerated() {
-                var burst = ByteBuffer()
-                for id in 1...2 {
-                    var frame = rankFrame(UInt64(index * 10 + id), easyID: "u\(id)")
-                    burst.writeBuffer(&frame)
-                }
-                try await connection.send(burst)
-                try await Task.sleep(for: .milliseconds(50))
+            let first = try await RawConnection.connect(port: server.port)
+            let second = try await RawConnection.connect(port: server.port)
+            var burst = ByteBuffer()
+            for id in 1...2 {
+                var frame = rankFrame(UInt64(id), easyID: "u\(id)")
+                burst.writeBuffer(&frame)
             }
-            var codes: [MessageType] = []
-            for connection in connections {
-                for _ in 1...2 {
-                    codes.append(try #require(try await connection.readFrame()).header.messageType)
-                }
-                await connection.close()
+            try await first.send(burst)
+            let admitted = ContinuousClock.now + .seconds(5)
+            while server.admission.inFlight < 2, ContinuousClock.now < admitted {
+                try await Task.sleep(for: .milliseconds(5))
             }
-            #expect(codes.filter { $0 == .error }.count == 1)
-            #expect(codes.filter { $0 == .rankResponse }.count == 3)
+            var secondBurst = rankFrame(11, easyID: "u11")
+            var fourth = rankFrame(12, easyID: "u12")
+            secondBurst.writeBuffer(&fourth)
+            try await second.send(secondBurst)
+            let refused = try #require(try await second.readFrame())
+            #expect(refused.header.requestID == 12)
+            #expect(refused.header.messageType == .error)
+            gate.open()
+            var codes: [MessageType] = [try #require(try await second.readFrame()).header.messageType]
+            for _ in 1...2 {
+                codes.append(try #require(try await first.readFrame()).header.messageType)
+            }
+            #expect(codes == [.rankResponse, .rankResponse, .rankResponse])
+            await first.close()
+            await second.close()
         }
     }
 }

@@ -21,9 +21,13 @@ public struct TestServer: Sendable {
     /// Source timeouts generous enough that a loaded test machine does not degrade answers.
     public static let relaxedTimeouts = SourceTimeouts(userFeatures: .seconds(2), candidates: .seconds(2), stats: .seconds(2))
 
+    /// The bundled model, loaded once for every test (it is immutable): decoding it in a debug
+    /// build takes long enough to hold up a test's thread.
     public static func bundledModel() throws -> ScoringModel {
-        try BundledModel.load()
+        try loadedBundledModel.get()
     }
+
+    private static let loadedBundledModel = Result { try BundledModel.load() }
 
     /// Admission bounds for tests whose subject is not admission: a queueing bound that a busy
     /// test machine does not reach.

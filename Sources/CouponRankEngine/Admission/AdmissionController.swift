@@ -110,6 +110,7 @@ public final class AdmissionController: Sendable {
         case .success(let decision):
             metrics.recordRank(outcome: decision.degraded.isEmpty ? "ok" : "degraded", duration: .now - receivedAt)
         case .failure(let error):
+            if error.code == .overloaded { metrics.overloadRejections.increment() }
             metrics.recordRank(outcome: error.code.name, duration: .now - receivedAt)
         }
     }

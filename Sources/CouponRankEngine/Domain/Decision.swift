@@ -4,7 +4,8 @@ public import CouponRankSources
 /// What the engine decided for one request: every eligible candidate with its score, the ranked
 /// top of them, the model version that scored them all, and how the inputs were obtained.
 public struct Decision: Sendable {
-    /// Server-side duration of each stage.
+    /// Server-side duration of each stage. ``total`` runs from the request's arrival when the
+    /// transport gave it (so it includes time queued before the fetch), else from the fetch.
     public struct Timings: Sendable, Hashable {
         public var fetch: Duration
         public var context: Duration

@@ -13,6 +13,9 @@ public struct DecisionRequest: Sendable {
     public var excluded: Set<String>
     /// When the answer is due. Counted from when the request arrived, not from when work began.
     public var deadline: ContinuousClock.Instant
+    /// When the request arrived, if the transport knows: the decision's total time counts from
+    /// here, so time spent queued is part of it.
+    public var receivedAt: ContinuousClock.Instant?
     /// The caller's id for this decision, when it chose one (PROTOCOL.md revision 3 will carry it).
     public var eventID: String?
     /// How the policy may act on this request.
@@ -24,6 +27,7 @@ public struct DecisionRequest: Sendable {
         onlyCandidates: Set<String> = [],
         excluded: Set<String> = [],
         deadline: ContinuousClock.Instant,
+        receivedAt: ContinuousClock.Instant? = nil,
         eventID: String? = nil,
         policy: PolicyFlags = []
     ) {
@@ -32,6 +36,7 @@ public struct DecisionRequest: Sendable {
         self.onlyCandidates = onlyCandidates
         self.excluded = excluded
         self.deadline = deadline
+        self.receivedAt = receivedAt
         self.eventID = eventID
         self.policy = policy
     }

@@ -106,7 +106,7 @@ public struct RankEngine: Sendable {
                 fetch: inputs.fetchedAt - inputs.startedAt,
                 context: built - inputs.fetchedAt,
                 score: end - built,
-                total: end - inputs.startedAt
+                total: end - (request.receivedAt ?? inputs.startedAt)
             )
         )
         sink?.record(decision)

@@ -39,13 +39,14 @@ extension WireError {
 
 extension DecisionRequest {
     /// The engine's request for a wire Rank request.
-    public init(_ request: RankRequest, deadline: ContinuousClock.Instant) {
+    public init(_ request: RankRequest, deadline: ContinuousClock.Instant, receivedAt: ContinuousClock.Instant) {
         self.init(
             easyID: request.easyID,
             topK: Int(request.topK),
             onlyCandidates: Set(request.candidateIDs),
             excluded: Set(request.excludedIDs),
-            deadline: deadline
+            deadline: deadline,
+            receivedAt: receivedAt
         )
     }
 }

@@ -132,7 +132,7 @@ final class RPCRequestHandler: ChannelInboundHandler {
             connection: self,
             context: context,
             requestID: requestID,
-            request: DecisionRequest(request, deadline: deadline),
+            request: DecisionRequest(request, deadline: deadline, receivedAt: arrival),
             ticket: ticket
         )
         if engine.answersFromMemory {

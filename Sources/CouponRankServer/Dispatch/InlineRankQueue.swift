@@ -32,7 +32,11 @@ final class InlineRankQueue {
     /// Connections written to by the current drain, flushed once at its end.
     private var unflushed: [(RPCRequestHandler, ChannelHandlerContext)] = []
 
-    init(engine: RankEngine, admission: AdmissionController, eventLoop: any EventLoop) {
+    /// Work done between two looks at the sockets.
+    private let slice: Duration
+
+    init(engine: RankEngine, admission: AdmissionController, eventLoop: any EventLoop, slice: Duration = .microseconds(250)) {
+        self.slice = slice
         self.engine = engine
         self.admission = admission
         self.eventLoop = eventLoop
@@ -70,10 +74,22 @@ final class InlineRankQueue {
         job.connection.flushIfNeeded(context: job.context)
     }
 
+    /// Decides queued ranks for about `slice`, then gives the loop back to I/O for a moment if
+    /// any remain, so that new frames are read (and refused, if they must be) while a long queue
+    /// drains: a refusal then waits for one slice, not for the whole queue.
     private func drain() {
-        drainScheduled = false
+        let sliceEnd = ContinuousClock.now + slice
+        var decided = 0
         while let job = jobs.popFirst() {
             let start = ContinuousClock.now
+            if decided > 0, start > sliceEnd {
+                jobs.prepend(job)
+                // A timer, not `execute`: the loop runs every ready task before it polls for I/O
+                // again, so only a task that is not ready yet lets the reads in first.
+                eventLoop.assumeIsolated().scheduleTask(in: Self.yield) { self.drain() }
+                flushWritten()
+                return
+            }
             if let error = admission.queueingError(job.ticket, now: start) {
                 job.connection.answer(job.requestID, ticket: job.ticket, .failure(error), context: job.context)
             } else {
@@ -92,13 +108,23 @@ final class InlineRankQueue {
                 decisionNanoseconds += (elapsed - decisionNanoseconds) / 16
                 job.connection.answer(job.requestID, ticket: job.ticket, outcome, context: job.context)
             }
+            decided += 1
             if job.connection.markUnflushed() {
                 unflushed.append((job.connection, job.context))
             }
         }
+        drainScheduled = false
+        flushWritten()
+    }
+
+    private func flushWritten() {
         for (connection, context) in unflushed {
             connection.flushIfNeeded(context: context)
         }
         unflushed.removeAll(keepingCapacity: true)
     }
+
+    /// How far ahead the next slice is scheduled: enough to be not yet due when the loop next
+    /// looks for ready tasks, short enough to cost little when no I/O is waiting.
+    static let yield = TimeAmount.microseconds(10)
 }

@@ -32,11 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest accepted frame, in bytes after the length prefix.")
     var maxFrameBytes = 1 << 20
 
-    @Option(help: "Requests in flight on the whole engine (both ports) before OVERLOADED; default 100 per core.")
+    @Option(help: "Requests in flight on the whole engine (both ports) before OVERLOADED; default 256 per core.")
     var maxInFlight = AdmissionConfiguration.defaultMaximumInFlight
 
     @Option(help: "Longest a request may wait, from its arrival until work on it starts, before it is answered OVERLOADED, in milliseconds.")
-    var maxQueueingMs = 2.0
+    var maxQueueingMs = 25.0
 
     @Option(help: "Requests in flight on one connection before OVERLOADED.")
     var maxInFlightPerConnection = 256
