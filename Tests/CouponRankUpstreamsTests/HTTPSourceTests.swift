@@ -42,7 +42,7 @@ import Testing
                     for worker in 0..<4 {
                         group.addTask {
                             for index in 0..<50 {
-                                let answer = try await client.rank(RankRequest(easyID: "w\(worker)-\(index)", topK: 3))
+                                let answer = try await client.rank(RankRequest(easyID: "w\(worker)-\(index)", topK: 3), timeout: .seconds(5))
                                 #expect(answer.degraded.isEmpty)
                             }
                         }
