@@ -1,6 +1,6 @@
 import CouponRankCore
 public import CouponRankEngine
-public import CouponRankServer
+import CouponRankServer
 import CouponRankWire
 import Foundation
 import Synchronization

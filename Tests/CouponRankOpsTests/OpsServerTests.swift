@@ -12,7 +12,6 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
-import Synchronization
 import Testing
 
 /// The ops port over real HTTP on port 0, beside a real RPC server, as `couponrank serve` runs them.
@@ -154,10 +153,7 @@ struct OpsHarness: Sendable {
         try await OpsHarness.with(sources: slow) { ops in
             let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
             async let inFlight = client.rank(RankRequest(easyID: "draining", topK: 2), timeout: .seconds(5))
-            let admitted = ContinuousClock.now + .seconds(5)
-            while ops.admission.inFlight < 1, ContinuousClock.now < admitted {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            try #require(try await ops.admission.waitForInFlight(1))
             await ops.group.triggerGracefulShutdown()
             var sawDraining = false
             for _ in 0..<40 where !sawDraining {
@@ -185,23 +181,20 @@ struct OpsHarness: Sendable {
     }
 
     @Test func opsRanksOverTheInFlightBoundAreRefusedOverloaded() async throws {
-        let gate = Atomic<Bool>(false)
-        let gated = SourceFanOut.scripted(candidates: ScriptedSource { _ in .waitUntil { gate.load(ordering: .acquiring) } })
+        let gate = Gate()
+        let gated = SourceFanOut.scripted(candidates: ScriptedSource { _ in .waitUntil { gate.isOpen } })
         var admission = TestServer.relaxedAdmission
         admission.maximumInFlight = 1
         try await OpsHarness.with(sources: gated, admission: admission) { (ops: OpsHarness) async throws -> Void in
             async let first = ops.get("/v1/rank?easy_id=first&top_k=2")
-            let admitted = ContinuousClock.now + .seconds(5)
-            while ops.admission.inFlight < 1, ContinuousClock.now < admitted {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            try #require(try await ops.admission.waitForInFlight(1))
             // Another client, so that the call does not wait for the first one's connection.
             let other = CurlHTTPClient()
             let response = try await other.get("http://127.0.0.1:\(ops.opsPort)/v1/rank?easy_id=second&top_k=2", timeout: .seconds(5), maximumBodyBytes: 1 << 20)
             let second = (status: response.status, body: String(decoding: response.body, as: UTF8.self))
             #expect(second.status == 503)
             #expect(second.body.contains("OVERLOADED"))
-            gate.store(true, ordering: .releasing)
+            gate.open()
             #expect(try await first.status == 200)
             #expect(try await ops.metric(#"couponrank_ranks_total{outcome="OVERLOADED"}"#) == 1)
             #expect(try await ops.metric("couponrank_overload_rejections_total") == 1)

@@ -3,21 +3,23 @@ import CouponRankSources
 import CouponRankTestSupport
 import CouponRankWire
 import NIOCore
-import Synchronization
 import Testing
-
-/// Closed until a test opens it.
-final class Gate: Sendable {
-    private let opened = Atomic<Bool>(false)
-    var isOpen: Bool { opened.load(ordering: .acquiring) }
-    func open() { opened.store(true, ordering: .releasing) }
-}
 
 @Suite struct OverloadAndOrderingTests {
     private func rankFrame(_ requestID: UInt64, easyID: String, budget: UInt32 = 5_000_000) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.writeFrame(RankRequest(easyID: easyID, topK: 3), requestID: requestID, budgetMicros: budget)
         return buffer
+    }
+
+    /// Rank frames with these request ids, back to back in one buffer.
+    private func burst(_ ids: ClosedRange<UInt64>) -> ByteBuffer {
+        var burst = ByteBuffer()
+        for id in ids {
+            var frame = rankFrame(id, easyID: "u\(id)")
+            burst.writeBuffer(&frame)
+        }
+        return burst
     }
 
     @Test func pipelinedRequestsAreAnsweredAsTheyFinishNotInOrder() async throws {
@@ -46,12 +48,7 @@ final class Gate: Sendable {
         configuration.maximumInFlightPerConnection = 2
         try await TestServer.with(configuration: configuration, sources: sources) { server in
             let connection = try await RawConnection.connect(port: server.port)
-            var burst = ByteBuffer()
-            for id in 1...5 {
-                var frame = rankFrame(UInt64(id), easyID: "u\(id)")
-                burst.writeBuffer(&frame)
-            }
-            try await connection.send(burst)
+            try await connection.send(burst(1...5))
             var overloaded: [UInt64] = []
             var ranked: [UInt64] = []
             for _ in 1...5 {
@@ -83,20 +80,9 @@ final class Gate: Sendable {
         try await TestServer.with(admission: admission, sources: sources) { server in
             let first = try await RawConnection.connect(port: server.port)
             let second = try await RawConnection.connect(port: server.port)
-            var burst = ByteBuffer()
-            for id in 1...2 {
-                var frame = rankFrame(UInt64(id), easyID: "u\(id)")
-                burst.writeBuffer(&frame)
-            }
-            try await first.send(burst)
-            let admitted = ContinuousClock.now + .seconds(5)
-            while server.admission.inFlight < 2, ContinuousClock.now < admitted {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            var secondBurst = rankFrame(11, easyID: "u11")
-            var fourth = rankFrame(12, easyID: "u12")
-            secondBurst.writeBuffer(&fourth)
-            try await second.send(secondBurst)
+            try await first.send(burst(1...2))
+            try #require(try await server.admission.waitForInFlight(2))
+            try await second.send(burst(11...12))
             let refused = try #require(try await second.readFrame())
             #expect(refused.header.requestID == 12)
             #expect(refused.header.messageType == .error)

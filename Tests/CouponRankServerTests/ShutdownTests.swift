@@ -14,11 +14,7 @@ import Testing
                 try await client.rank(RankRequest(easyID: "drain-\(i)", topK: 2), timeout: .seconds(3))
             }
             // All five admitted before the drain begins, however busy the machine.
-            let admitted = ContinuousClock.now + .seconds(5)
-            while server.admission.inFlight < 5, ContinuousClock.now < admitted {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            #expect(server.admission.inFlight == 5)
+            #expect(try await server.admission.waitForInFlight(5))
             await server.beginShutdown()
             let answers = try await inFlight
             #expect(answers.count == 5)

@@ -48,16 +48,6 @@ public struct ContextBatch: Sendable {
         }
     }
 
-    init(dimension: Int, entriesPerRow: Int, count: Int, shared: [Double], columns: [Int32], values: [Double]) {
-        precondition(shared.count == dimension && columns.count == count * entriesPerRow && values.count == columns.count)
-        self.dimension = dimension
-        self.entriesPerRow = entriesPerRow
-        self.count = count
-        self.shared = shared
-        self.columns = columns
-        self.values = values
-    }
-
     /// Row `index` as a dense vector of `dimension` values.
     public func denseRow(_ index: Int) -> [Double] {
         var row = shared

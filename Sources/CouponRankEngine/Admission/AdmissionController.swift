@@ -1,4 +1,5 @@
-public import CoreMetrics
+import CoreMetrics
+import CouponRankCore
 import Synchronization
 
 /// The one gate every rank passes, whatever port it came in by: a bound on requests in flight,
@@ -71,10 +72,10 @@ public final class AdmissionController: Sendable {
     public func queueingError(_ ticket: Ticket, now: ContinuousClock.Instant) -> RankError? {
         let waited = now - ticket.receivedAt
         if waited > configuration.maximumQueueing {
-            return RankError(.overloaded, "waited \(waited.microsecondsDescription) in queue, more than \(configuration.maximumQueueing.microsecondsDescription)")
+            return RankError(.overloaded, "waited \(waited.microseconds) µs in queue, more than \(configuration.maximumQueueing.microseconds) µs")
         }
         if now >= ticket.deadline {
-            return RankError(.overloaded, "waited \(waited.microsecondsDescription) in queue, past the request's deadline")
+            return RankError(.overloaded, "waited \(waited.microseconds) µs in queue, past the request's deadline")
         }
         return nil
     }
@@ -89,8 +90,7 @@ public final class AdmissionController: Sendable {
     /// Records a request refused before it was admitted, by a bound kept elsewhere (a
     /// connection's own in-flight bound): counted like the refusals here.
     public func refuse(_ error: RankError, receivedAt: ContinuousClock.Instant) -> RankError {
-        if error.code == .overloaded { metrics.overloadRejections.increment() }
-        metrics.recordRank(outcome: error.code.name, duration: .now - receivedAt)
+        record(.failure(error), receivedAt: receivedAt)
         return error
     }
 
@@ -116,9 +116,3 @@ public final class AdmissionController: Sendable {
     }
 }
 
-extension Duration {
-    /// "1234 µs".
-    var microsecondsDescription: String {
-        "\(components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000) µs"
-    }
-}

@@ -17,10 +17,7 @@ public struct EngineMetrics: Sendable {
 
     /// Every outcome label made up front: a decision's, each ``RankError/Code``'s, and the
     /// request errors a transport records before the engine sees the request.
-    static let outcomes: [String] = [
-        "ok", "degraded", "OVERLOADED", "SHUTTING_DOWN", "DEADLINE_EXCEEDED", "NO_CANDIDATES",
-        "UPSTREAM_UNAVAILABLE", "INVALID_ARGUMENT", "MALFORMED_PAYLOAD", "INTERNAL",
-    ]
+    static let outcomes: [String] = ["ok", "degraded"] + RankError.Code.all.map(\.name) + ["MALFORMED_PAYLOAD", "INTERNAL"]
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         var ranks: [String: Counter] = [:]

@@ -27,6 +27,11 @@ public struct RankError: Error, Sendable, CustomStringConvertible {
         /// The request itself is unusable.
         public static let invalidRequest = Code(.invalidRequest)
 
+        /// Every code.
+        public static let all: [Code] = [
+            .overloaded, .shuttingDown, .deadlineExceeded, .noCandidates, .candidatesUnavailable, .invalidRequest,
+        ]
+
         /// The outcome label of metrics, the same as the wire's error name (PROTOCOL.md §7).
         public var name: String {
             switch base {

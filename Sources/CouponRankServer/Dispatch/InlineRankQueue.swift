@@ -51,7 +51,7 @@ final class InlineRankQueue {
         guard waited + expected <= admission.configuration.maximumQueueing else {
             let error = RankError(
                 .overloaded,
-                "\(jobs.count) ranks queued on this thread: would start after the queueing bound of \(admission.configuration.maximumQueueing)"
+                "\(jobs.count) ranks queued on this thread: would start after the queueing bound of \(admission.configuration.maximumQueueing.microseconds) µs"
             )
             job.connection.answer(job.requestID, ticket: job.ticket, .failure(error), context: job.context)
             return
@@ -80,16 +80,16 @@ final class InlineRankQueue {
     private func drain() {
         let sliceEnd = ContinuousClock.now + slice
         var decided = 0
-        while let job = jobs.popFirst() {
+        while !jobs.isEmpty {
             let start = ContinuousClock.now
             if decided > 0, start > sliceEnd {
-                jobs.prepend(job)
                 // A timer, not `execute`: the loop runs every ready task before it polls for I/O
                 // again, so only a task that is not ready yet lets the reads in first.
                 eventLoop.assumeIsolated().scheduleTask(in: Self.yield) { self.drain() }
                 flushWritten()
                 return
             }
+            let job = jobs.removeFirst()
             if let error = admission.queueingError(job.ticket, now: start) {
                 job.connection.answer(job.requestID, ticket: job.ticket, .failure(error), context: job.context)
             } else {

@@ -134,9 +134,6 @@ public struct SourceFanOut: Sendable {
         let stats = self.stats
 
         let metrics = self.metrics
-        let fetchedCoupons: Result<[Coupon], any Error>
-        let fetchedUser: Result<UserFeatures, any Error>
-        let fetchedStats: Result<CouponStatsTable, any Error>
         if answersImmediately, let inputs = try fetchFromMemory(easyID: easyID) {
             return inputs
         }
@@ -147,11 +144,11 @@ public struct SourceFanOut: Sendable {
             try await stats.stats(for: easyID, deadline: statsDeadline)
         }
         // The candidates are fetched by this task itself: one child task fewer per request.
-        fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline, metrics.candidates) {
+        let fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline, metrics.candidates) {
             try await candidates.candidates(for: easyID, deadline: candidateDeadline)
         }
-        fetchedUser = await user
-        fetchedStats = await table
+        let fetchedUser = await user
+        let fetchedStats = await table
 
         let couponList: [Coupon]
         switch fetchedCoupons {
