@@ -6,10 +6,13 @@ import Synchronization
 /// A connection to a CouponRank server that carries many calls at once, matched by request id.
 public final class CouponRankClient: Sendable {
     public let channel: any Channel
+    /// How long a rank or health call waits for its answer when the call does not say.
+    public let defaultTimeout: Duration
     private let nextRequestID = Atomic<UInt64>(1)
 
-    private init(channel: any Channel) {
+    private init(channel: any Channel, defaultTimeout: Duration) {
         self.channel = channel
+        self.defaultTimeout = defaultTimeout
     }
 
     /// Connects to `host:port`.
@@ -18,6 +21,7 @@ public final class CouponRankClient: Sendable {
         port: Int,
         limits: WireLimits = .init(),
         connectTimeout: Duration = .seconds(2),
+        defaultTimeout: Duration = .seconds(1),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> CouponRankClient {
         let channel = try await ClientBootstrap(group: eventLoopGroup)
@@ -31,22 +35,23 @@ public final class CouponRankClient: Sendable {
             }
             .connect(host: host, port: port)
             .get()
-        return CouponRankClient(channel: channel)
+        return CouponRankClient(channel: channel, defaultTimeout: defaultTimeout)
     }
 
     /// Ranks the user's coupons.
     ///
     /// - Parameters:
-    ///   - timeout: how long this call waits for its answer.
-    ///   - budget: the time budget sent to the server (defaults to `timeout`).
-    public func rank(_ request: RankRequest, timeout: Duration = .seconds(1), budget: Duration? = nil) async throws -> RankResponse {
+    ///   - timeout: how long this call waits for its answer (default: the client's).
+    ///   - budget: the time budget sent to the server (defaults to the timeout).
+    public func rank(_ request: RankRequest, timeout: Duration? = nil, budget: Duration? = nil) async throws -> RankResponse {
+        let timeout = timeout ?? defaultTimeout
         let frame = try await call(request, timeout: timeout, budget: budget ?? timeout)
         return try Self.decode(RankResponse.self, from: frame)
     }
 
     /// The server's health.
-    public func health(timeout: Duration = .seconds(1)) async throws -> HealthResponse {
-        let frame = try await call(HealthRequest(), timeout: timeout, budget: nil)
+    public func health(timeout: Duration? = nil) async throws -> HealthResponse {
+        let frame = try await call(HealthRequest(), timeout: timeout ?? defaultTimeout, budget: nil)
         return try Self.decode(HealthResponse.self, from: frame)
     }
 

@@ -10,7 +10,7 @@ import Testing
 @Suite struct AdmissionControllerTests {
     private let metrics = TestMetrics()
 
-    private func controller(maximumInFlight: Int = 3, maximumQueueing: Duration = .milliseconds(2)) -> AdmissionController {
+    private func controller(maximumInFlight: Int = 3, maximumQueueing: Duration = .seconds(10)) -> AdmissionController {
         AdmissionController(
             configuration: AdmissionConfiguration(
                 maximumInFlight: maximumInFlight,
@@ -96,17 +96,17 @@ import Testing
         let admission = controller(maximumQueueing: .milliseconds(2))
         let now = ContinuousClock.now
         let stale = #expect(throws: RankError.self) {
-            try admission.admit(receivedAt: now - .milliseconds(5), deadline: now + .seconds(1))
+            try admission.admit(receivedAt: now - .milliseconds(5), deadline: now + .seconds(1), now: now)
         }
         #expect(stale?.code == .overloaded)
         #expect(stale?.message.contains("in queue") == true)
         let late = #expect(throws: RankError.self) {
-            try admission.admit(receivedAt: now - .microseconds(100), deadline: now - .microseconds(1))
+            try admission.admit(receivedAt: now - .microseconds(100), deadline: now - .microseconds(1), now: now)
         }
         #expect(late?.code == .overloaded)
         #expect(admission.inFlight == 0)
 
-        let ticket = try admission.admit(receivedAt: now, deadline: now + .seconds(1))
+        let ticket = try admission.admit(receivedAt: now, deadline: now + .seconds(1), now: now)
         #expect(admission.queueingError(ticket, now: now + .milliseconds(1)) == nil)
         #expect(admission.queueingError(ticket, now: now + .milliseconds(3))?.code == .overloaded)
     }

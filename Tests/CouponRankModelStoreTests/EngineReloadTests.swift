@@ -38,7 +38,7 @@ struct EngineReloadTests {
             let slot = ModelSlot(try TestServer.bundledModel(), origin: .embedded)
             let refresher = ModelRefresher(store: store, slot: slot, subscribe: false, logger: quietLogger)
             try await TestServer.with(configuration: Self.adminConfiguration, models: slot, reloader: refresher) { server in
-                let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                 defer { Task { await client.close() } }
                 let before = try await client.rank(RankRequest(easyID: "4242", topK: 10))
                 #expect(before.modelVersion == (try TestServer.bundledModel()).version)
@@ -102,7 +102,7 @@ struct EngineReloadTests {
         #expect(report.outcome == .keptPrevious)
         #expect(report.message.contains("redis"))
         try await TestServer.with(models: slot, reloader: refresher) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             let health = try await client.health()
             await client.close()
             #expect(health.status == .serving)
@@ -120,7 +120,7 @@ struct EngineReloadTests {
         #expect(await refresher.reload(reason: "startup").outcome == .swapped)
 
         try await TestServer.with(models: slot, reloader: refresher) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let failures = Counter()
             let successes = Counter()
@@ -181,7 +181,7 @@ struct EngineReloadTests {
                 return .waitUntil { swapped.isSet }
             }
             try await TestServer.with(sources: .scripted(candidates: gatedCandidates), models: slot, reloader: refresher) { server in
-                let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                 defer { Task { await client.close() } }
                 let responses = try await withThrowingTaskGroup(of: (String, RankResponse).self) { group in
                     for index in 0..<20 {
@@ -220,13 +220,13 @@ struct EngineReloadTests {
             let refresher = ModelRefresher(store: store, slot: slot, subscribe: false, logger: quietLogger)
             // No token configured: refused whatever is sent.
             try await TestServer.with(models: slot, reloader: refresher) { server in
-                let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                 defer { Task { await client.close() } }
                 let error = await #expect(throws: ClientError.self) { try await client.reloadModel(token: "") }
                 #expect(error?.serverError?.code == .unauthenticated)
             }
             try await TestServer.with(configuration: Self.adminConfiguration, models: slot, reloader: refresher) { server in
-                let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                 defer { Task { await client.close() } }
                 for wrong in ["", "test-admin-toke", "test-admin-tokenX", "TEST-ADMIN-TOKEN"] {
                     let error = await #expect(throws: ClientError.self) { try await client.reloadModel(token: wrong) }
@@ -236,7 +236,7 @@ struct EngineReloadTests {
             }
             // The right token, but no model store.
             try await TestServer.with(configuration: Self.adminConfiguration) { server in
-                let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                 defer { Task { await client.close() } }
                 let error = await #expect(throws: ClientError.self) { try await client.reloadModel(token: Self.token) }
                 #expect(error?.serverError?.code == .failedPrecondition)
@@ -259,7 +259,7 @@ struct EngineReloadTests {
                 #expect(await eventually { (try? await store.redis.command(["PUBSUB", "NUMSUB", store.keys.reloadChannel]))?.elements?.last?.integer == 3 })
                 try await store.publish(try document(version: "fleet-2"))
                 try await TestServer.with(configuration: Self.adminConfiguration, models: slots[0], reloader: refreshers[0]) { server in
-                    let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                    let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                     defer { Task { await client.close() } }
                     let answer = try await client.reloadModel(token: Self.token, scope: .fleet)
                     #expect(answer.receivers == 3)

@@ -1,4 +1,5 @@
 import CouponRankClient
+import CouponRankUpstreams
 import CouponRankWire
 import Foundation
 import NIOPosix
@@ -13,14 +14,14 @@ struct ConfigurationTests {
         // The file says 4, the environment 3: the environment wins.
         let server = try await ServeProcess.start(["--config", file], environment: ["COUPONRANK_DEFAULT_TOP_K": "3"])
         defer { server.stop() }
-        let client = try await CouponRankClient.connect(host: "127.0.0.1", port: server.port)
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
         #expect(try await client.rank(RankRequest(easyID: "7")).items.count == 3)
         await client.close()
 
         // A flag wins over both.
         let flagged = try await ServeProcess.start(["--config", file, "--default-top-k", "2"], environment: ["COUPONRANK_DEFAULT_TOP_K": "3"])
         defer { flagged.stop() }
-        let second = try await CouponRankClient.connect(host: "127.0.0.1", port: flagged.port)
+        let second = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: flagged.port)
         #expect(try await second.rank(RankRequest(easyID: "7")).items.count == 2)
         await second.close()
     }
@@ -28,16 +29,17 @@ struct ConfigurationTests {
     @Test func sigtermUnderLoadLosesNoRequestInFlightAndExitsZero() async throws {
         let server = try await ServeProcess.start(
             // A generous queueing bound: the subject is the drain, not shedding on a busy test machine.
-            ["--candidates-latency", "fixed:400ms", "--candidates-timeout-ms", "3000", "--max-budget-ms", "5000", "--max-queueing-ms", "500"],
+            ["--candidates-latency", "fixed:2000ms", "--candidates-timeout-ms", "5000", "--max-budget-ms", "10000", "--max-queueing-ms", "500"],
             environment: [:]
         )
         defer { server.stop() }
-        let client = try await CouponRankClient.connect(host: "127.0.0.1", port: server.port)
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
         let answers = try await withThrowingTaskGroup(of: RankResponse.self) { group in
             for index in 0..<20 {
-                group.addTask { try await client.rank(RankRequest(easyID: "t\(index)", topK: 2), timeout: .seconds(5)) }
+                group.addTask { try await client.rank(RankRequest(easyID: "t\(index)", topK: 2), timeout: .seconds(10)) }
             }
-            try await Task.sleep(for: .milliseconds(150))  // all 20 are waiting on the slow source
+            // SIGTERM once all 20 are waiting on the slow source.
+            try #require(try await server.waitForInFlight(20))
             let status = try await server.terminate(timeout: .seconds(8))
             #expect(status == 0)
             return try await group.reduce(into: [RankResponse]()) { $0.append($1) }
@@ -78,10 +80,12 @@ final class ServeProcess: @unchecked Sendable {
     static var binaryExists: Bool { FileManager.default.isExecutableFile(atPath: binary) }
 
     let port: Int
+    let opsPort: Int
     private let process: Process
 
-    private init(port: Int, process: Process) {
+    private init(port: Int, opsPort: Int, process: Process) {
         self.port = port
+        self.opsPort = opsPort
         self.process = process
     }
 
@@ -115,23 +119,46 @@ final class ServeProcess: @unchecked Sendable {
                     process.waitUntilExit()
                 }
             }
-            // "couponrank serving on [IPv4]127.0.0.1/127.0.0.1:PORT with model …"
+            // "couponrank serving on [IPv4]127.0.0.1/127.0.0.1:PORT with model …" and
+            // "couponrank ops port on 127.0.0.1:PORT", in either order.
             var line = ""
+            var port: Int?
+            var opsPort: Int?
             while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty {
                 guard byte == Data("\n".utf8) else {
                     line += String(decoding: byte, as: UTF8.self)
                     continue
                 }
-                if line.contains("serving on"), let range = line.range(of: #":[0-9]+ with"#, options: .regularExpression),
-                    let port = Int(line[range].dropFirst().dropLast(" with".count))
-                {
+                if line.contains("serving on"), let range = line.range(of: #":[0-9]+ with"#, options: .regularExpression) {
+                    port = Int(line[range].dropFirst().dropLast(" with".count))
+                }
+                if line.hasPrefix("couponrank ops port on "), let last = line.split(separator: ":").last {
+                    opsPort = Int(last)
+                }
+                if let port, let opsPort {
                     started = true
-                    return ServeProcess(port: port, process: process)
+                    return ServeProcess(port: port, opsPort: opsPort, process: process)
                 }
                 line = ""
             }
             throw ServeProcessError(description: "couponrank serve exited before serving")
         }
+    }
+
+    /// Waits until the engine reports at least `count` requests in flight on its ops port.
+    func waitForInFlight(_ count: Int, timeout: Duration = .seconds(10)) async throws -> Bool {
+        let http = CurlHTTPClient()
+        let end = ContinuousClock.now + timeout
+        while ContinuousClock.now < end {
+            if let answer = try? await http.get("http://127.0.0.1:\(opsPort)/metrics", timeout: .seconds(2), maximumBodyBytes: 4 << 20) {
+                let body = String(decoding: answer.body, as: UTF8.self)
+                for line in body.split(separator: "\n") where line.hasPrefix("couponrank_requests_in_flight ") {
+                    if let value = Double(line.split(separator: " ").last ?? ""), value >= Double(count) { return true }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 
     /// Sends SIGTERM and waits (off the cooperative pool) for the exit status, at most `timeout`.

@@ -117,7 +117,7 @@ struct OpsHarness: Sendable {
             let rankJSON = try #require(try JSONSerialization.jsonObject(with: Data(rank.body.utf8)) as? [String: Any])
             let items = try #require(rankJSON["items"] as? [[String: Any]])
             // The same ranking the binary protocol gives.
-            let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
+            let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: ops.rpcPort)
             let viaRPC = try await client.rank(RankRequest(easyID: "12345", topK: 3))
             await client.close()
             #expect(items.compactMap { $0["coupon_id"] as? String } == viaRPC.items.map(\.couponID))
@@ -130,7 +130,7 @@ struct OpsHarness: Sendable {
 
     @Test func metricsMoveAsRanksSucceedAndFail() async throws {
         try await OpsHarness.with { ops in
-            let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
+            let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: ops.rpcPort)
             defer { Task { await client.close() } }
             for index in 0..<5 {
                 _ = try await client.rank(RankRequest(easyID: "m\(index)", topK: 2))
@@ -149,20 +149,24 @@ struct OpsHarness: Sendable {
     }
 
     @Test func readinessTurnsFalseWhileDrainingAndInFlightRequestsFinish() async throws {
-        let slow = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(800)) })
+        // The rank stays in flight until the test has seen /readyz, however busy the machine.
+        let gate = Gate()
+        let slow = SourceFanOut.scripted(candidates: ScriptedSource { _ in .waitUntil { gate.isOpen } })
         try await OpsHarness.with(sources: slow) { ops in
-            let client = try await CouponRankClient.connect(host: "127.0.0.1", port: ops.rpcPort)
-            async let inFlight = client.rank(RankRequest(easyID: "draining", topK: 2), timeout: .seconds(5))
+            let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: ops.rpcPort)
+            async let inFlight = client.rank(RankRequest(easyID: "draining", topK: 2), timeout: .seconds(10))
             try #require(try await ops.admission.waitForInFlight(1))
             await ops.group.triggerGracefulShutdown()
             var sawDraining = false
-            for _ in 0..<40 where !sawDraining {
+            let giveUp = ContinuousClock.now + .seconds(5)
+            while !sawDraining, ContinuousClock.now < giveUp {
                 if let answer = try? await ops.get("/readyz"), answer.status == 503, answer.body.contains("draining") {
                     sawDraining = true
                 }
                 try await Task.sleep(for: .milliseconds(10))
             }
             #expect(sawDraining)
+            gate.open()
             let answer = try await inFlight
             #expect(answer.items.count == 2)
             await client.close()

@@ -12,7 +12,7 @@ import Testing
             timeouts: SourceTimeouts(userFeatures: .seconds(1), candidates: .seconds(1), stats: .milliseconds(40))
         )
         try await TestServer.with(sources: sources) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let start = ContinuousClock.now
             let response = try await client.rank(RankRequest(easyID: "42", topK: 5), timeout: .seconds(1))
@@ -26,7 +26,7 @@ import Testing
     @Test func aFailingUserSourceDegradesTheAnswer() async throws {
         let sources = SourceFanOut.scripted(user: ScriptedSource { _ in .fail })
         try await TestServer.with(sources: sources) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let response = try await client.rank(RankRequest(easyID: "42", topK: 5))
             #expect(response.degraded == .userFeatures)
@@ -35,23 +35,23 @@ import Testing
     }
 
     @Test func aRequestWhoseBudgetRunsOutGetsDeadlineExceeded() async throws {
-        let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.seconds(3)) })
+        let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.seconds(20)) })
         try await TestServer.with(sources: sources) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let start = ContinuousClock.now
             let error = await #expect(throws: ClientError.self) {
-                try await client.rank(RankRequest(easyID: "1"), timeout: .seconds(2), budget: .milliseconds(50))
+                try await client.rank(RankRequest(easyID: "1"), timeout: .seconds(8), budget: .milliseconds(50))
             }
             #expect(error?.serverError?.code == .deadlineExceeded)
-            #expect(ContinuousClock.now - start < .milliseconds(1500))  // the candidate source takes 3 s
+            #expect(ContinuousClock.now - start < .seconds(5))  // the candidate source takes 20 s
         }
     }
 
     @Test func theClientTimesOutACallThatGetsNoAnswer() async throws {
         let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.seconds(1)) })
         try await TestServer.with(sources: sources) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: ClientError.self) {
                 try await client.rank(RankRequest(easyID: "1"), timeout: .milliseconds(50), budget: .seconds(5))

@@ -21,7 +21,7 @@ import Testing
         let vector = try ProtocolVectors.load(name)
         guard case .error(let codeName, let closes) = vector.expectation else { return }
         try await TestServer.with { server in
-            let bystander = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let bystander = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             let connection = try await RawConnection.connect(port: server.port)
             try await connection.send(vector.bytes)
             let answer = try #require(try await connection.readFrame(), "no Error frame for \(name)")
@@ -72,7 +72,7 @@ import Testing
                 #expect(try await connection.closesWithin(.seconds(2)))
                 await connection.close()
             }
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             #expect(try await client.health().status == .serving)
             await client.close()
         }

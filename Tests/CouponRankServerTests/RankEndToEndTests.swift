@@ -9,7 +9,7 @@ import Testing
 @Suite struct RankEndToEndTests {
     @Test func rankReturnsTheCandidatesRankedAsTheModelScoresThem() async throws {
         try await TestServer.with { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             let response = try await client.rank(RankRequest(easyID: "12345", topK: 10))
             await client.close()
 
@@ -35,7 +35,7 @@ import Testing
 
     @Test func topKZeroReturnsTheServerDefaultAndExclusionsAreHonoured() async throws {
         try await TestServer.with { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let full = try await client.rank(RankRequest(easyID: "777"))
             #expect(full.items.count == 20)
@@ -53,7 +53,7 @@ import Testing
 
     @Test func healthReportsServingAndTheModelVersion() async throws {
         try await TestServer.with { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             let health = try await client.health()
             await client.close()
             #expect(health.status == .serving)
@@ -63,11 +63,12 @@ import Testing
 
     @Test func manyConcurrentCallsOnOneConnectionAreMatchedByRequestID() async throws {
         try await TestServer.with { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             let ids = (0..<200).map { "user-\($0)" }
             let answers = try await withThrowingTaskGroup(of: (String, RankResponse).self) { group in
                 for id in ids {
-                    group.addTask { (id, try await client.rank(RankRequest(easyID: id, topK: 3))) }
+                    // Matching is under test, not speed: a busy debug build may take seconds for 200.
+                    group.addTask { (id, try await client.rank(RankRequest(easyID: id, topK: 3), timeout: .seconds(20))) }
                 }
                 return try await group.reduce(into: [String: RankResponse]()) { $0[$1.0] = $1.1 }
             }
@@ -85,7 +86,7 @@ import Testing
     @Test func aUserWithoutCandidatesIsAClearError() async throws {
         let empty = StubDataGenerator(configuration: .init(catalogSize: 10, candidatesPerUser: 0))
         try await TestServer.with(sources: .stubs(empty, timeouts: TestServer.relaxedTimeouts)) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: ClientError.self) { try await client.rank(RankRequest(easyID: "1")) }
             #expect(error?.serverError?.code == .noCandidates)
@@ -95,7 +96,7 @@ import Testing
     @Test func aFailingCandidateSourceIsUpstreamUnavailable() async throws {
         let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .fail })
         try await TestServer.with(sources: sources) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
             let error = await #expect(throws: ClientError.self) { try await client.rank(RankRequest(easyID: "1")) }
             #expect(error?.serverError?.code == .upstreamUnavailable)

@@ -9,7 +9,7 @@ import Testing
     @Test func gracefulShutdownFinishesRequestsInFlight() async throws {
         let sources = SourceFanOut.scripted(candidates: ScriptedSource { _ in .delay(.milliseconds(300)) })
         try await TestServer.with(sources: sources) { server in
-            let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             async let inFlight = (0..<5).asyncMap { i in
                 try await client.rank(RankRequest(easyID: "drain-\(i)", topK: 2), timeout: .seconds(3))
             }
@@ -28,7 +28,7 @@ import Testing
             await server.beginShutdown()
             try await Task.sleep(for: .milliseconds(100))
             await #expect(throws: (any Error).self) {
-                let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                 _ = try await client.health(timeout: .milliseconds(500))
             }
         }

@@ -1,3 +1,4 @@
+public import CouponRankClient
 public import CouponRankEngine
 import Synchronization
 
@@ -21,5 +22,13 @@ extension AdmissionController {
             try await Task.sleep(for: .milliseconds(5))
         }
         return inFlight >= count
+    }
+}
+
+extension CouponRankClient {
+    /// A client whose calls wait up to 10 s unless they say otherwise: tests check answers, not
+    /// speed, and a busy CI machine running a debug build may take far longer than production.
+    public static func connectForTesting(host: String, port: Int) async throws -> CouponRankClient {
+        try await connect(host: host, port: port, defaultTimeout: .seconds(10))
     }
 }

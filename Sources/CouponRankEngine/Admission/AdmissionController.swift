@@ -37,8 +37,12 @@ public final class AdmissionController: Sendable {
     }
 
     /// Takes a slot for a request that arrived at `receivedAt`, or says why not: draining,
-    /// every slot taken, or already waited past the queueing bound or its deadline.
-    public func admit(receivedAt: ContinuousClock.Instant, deadline: ContinuousClock.Instant) throws(RankError) -> Ticket {
+    /// every slot taken, or already waited past the queueing bound or its deadline by `now`.
+    public func admit(
+        receivedAt: ContinuousClock.Instant,
+        deadline: ContinuousClock.Instant,
+        now: ContinuousClock.Instant = .now
+    ) throws(RankError) -> Ticket {
         var current = state.load(ordering: .relaxed)
         while true {
             if current & Self.drainingBit != 0 {
@@ -59,7 +63,7 @@ public final class AdmissionController: Sendable {
             current = original
         }
         let ticket = Ticket(receivedAt: receivedAt, deadline: deadline)
-        if let error = queueingError(ticket, now: .now) {
+        if let error = queueingError(ticket, now: now) {
             state.subtract(1, ordering: .acquiringAndReleasing)
             throw refuse(error, receivedAt: receivedAt)
         }

@@ -3,7 +3,7 @@
 for the upstream failure tests. Prints its port on the first line of stdout.
 
   /ok/...         valid UPSTREAMS.md JSON for features, coupons and stats (a tiny user)
-  /slow/...       answers after 3 s
+  /slow/...       answers after 10 s
   /status500/...  HTTP 500
   /malformed/...  200 with a body that is not JSON
   /huge/...       200 with a 5 MiB body
@@ -56,7 +56,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if kind == "ok":
             return self.send_json(200, ok_body(self.path))
         if kind == "slow":
-            time.sleep(3)
+            time.sleep(10)
             return self.send_json(200, ok_body(self.path))
         if kind == "status500":
             return self.send_json(500, {"error": "boom"})
