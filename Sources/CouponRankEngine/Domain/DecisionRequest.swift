@@ -1,4 +1,4 @@
-public import CouponRankCore
+import CouponRankCore
 
 /// What a caller asks the engine: rank the candidates of one user by a deadline.
 ///

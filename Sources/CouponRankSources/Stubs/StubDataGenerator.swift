@@ -101,7 +101,19 @@ public final class StubDataGenerator: Sendable {
         return SplitMix64(seed: hash.value ^ configuration.seed)
     }
 
-    public func userFeatures(for easyID: String) -> UserFeatures {
+    /// The raw draws behind one user's features, without the dictionaries of ``UserFeatures``.
+    private struct UserDraw {
+        var segment: String
+        var age: Double
+        var tenureDays: Double
+        var purchases: Double
+        var averageOrderValue: Double
+        var preferredCategory: String
+        var device: String
+        var region: String
+    }
+
+    private func userDraw(for easyID: String) -> UserDraw {
         var rng = rng(for: easyID, purpose: 1)
         let segment = Self.segments[Int(rng.next() % UInt64(Self.segments.count))]
         let purchases: Double =
@@ -111,18 +123,35 @@ public final class StubDataGenerator: Sendable {
             case "new": Double(rng.next() % 2)
             default: 0
             }
+        let age = Double(18 + rng.next() % 58)
+        let tenureDays = segment == "new" ? Double(rng.next() % 30) : Double(30 + rng.next() % 3000)
+        let averageOrderValue = (3000 * exp(0.6 * gaussian(&rng))).rounded()
+        return UserDraw(
+            segment: segment,
+            age: age,
+            tenureDays: tenureDays,
+            purchases: purchases,
+            averageOrderValue: averageOrderValue,
+            preferredCategory: Self.categories[Int(rng.next() % UInt64(Self.categories.count))],
+            device: Self.devices[Int(rng.next() % UInt64(Self.devices.count))],
+            region: Self.regions[Int(rng.next() % UInt64(Self.regions.count))]
+        )
+    }
+
+    public func userFeatures(for easyID: String) -> UserFeatures {
+        let draw = userDraw(for: easyID)
         return UserFeatures(
             numeric: [
-                "age": Double(18 + rng.next() % 58),
-                "tenure_days": segment == "new" ? Double(rng.next() % 30) : Double(30 + rng.next() % 3000),
-                "purchases_90d": purchases,
-                "avg_order_value": (3000 * exp(0.6 * gaussian(&rng))).rounded(),
+                "age": draw.age,
+                "tenure_days": draw.tenureDays,
+                "purchases_90d": draw.purchases,
+                "avg_order_value": draw.averageOrderValue,
             ],
             categorical: [
-                "segment": segment,
-                "preferred_category": Self.categories[Int(rng.next() % UInt64(Self.categories.count))],
-                "device": Self.devices[Int(rng.next() % UInt64(Self.devices.count))],
-                "region": Self.regions[Int(rng.next() % UInt64(Self.regions.count))],
+                "segment": draw.segment,
+                "preferred_category": draw.preferredCategory,
+                "device": draw.device,
+                "region": draw.region,
             ]
         )
     }
@@ -145,7 +174,8 @@ public final class StubDataGenerator: Sendable {
     /// Observed CTR/CVR of each of the user's candidates: the true click probability of
     /// ``clickProbability(user:coupon:)`` with noise, as a tracker would have measured it.
     public func stats(for easyID: String) -> CouponStatsTable {
-        let clickModel = ClickModel(userFeatures(for: easyID))
+        let draw = userDraw(for: easyID)
+        let clickModel = ClickModel(segment: draw.segment, purchases: draw.purchases, preferredCategory: draw.preferredCategory, averageOrderValue: draw.averageOrderValue)
         var rng = rng(for: easyID, purpose: 3)
         let indices = candidateIndices(for: easyID)
         var ids: [String] = []
@@ -181,15 +211,24 @@ public final class StubDataGenerator: Sendable {
         let logBasket: Double
 
         init(_ user: UserFeatures) {
-            var base = -3.6 + 0.04 * min(user.numeric["purchases_90d"] ?? 0, 20)
-            switch user.categorical["segment"] {
+            self.init(
+                segment: user.categorical["segment"],
+                purchases: user.numeric["purchases_90d"] ?? 0,
+                preferredCategory: user.categorical["preferred_category"],
+                averageOrderValue: user.numeric["avg_order_value"] ?? 3000
+            )
+        }
+
+        init(segment: String?, purchases: Double, preferredCategory: String?, averageOrderValue: Double) {
+            var base = -3.6 + 0.04 * min(purchases, 20)
+            switch segment {
             case "vip": base += 0.5
             case "dormant": base -= 0.6
             default: break
             }
             self.base = base
-            self.preferredCategory = user.categorical["preferred_category"]
-            self.logBasket = log((user.numeric["avg_order_value"] ?? 3000) + 1)
+            self.preferredCategory = preferredCategory
+            self.logBasket = log(averageOrderValue + 1)
         }
 
         func probability(of coupon: Coupon) -> Double {
