@@ -294,6 +294,7 @@ let package = Package(
                 "CouponRankWire",
                 "CouponRankTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 import CCurl
 import CouponRankCore
 import Foundation
+public import ServiceLifecycle
 import Synchronization
 
 /// An HTTP client on one curl multi handle, driven by one dedicated thread: no thread per
@@ -70,3 +71,12 @@ public final class CurlHTTPClient: Sendable {
 private let curlGlobalInitOnce: Void = {
     curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 }()
+
+extension CurlHTTPClient: Service {
+    /// Keeps the driver thread until the service group shuts down, then stops it. Listed before
+    /// the servers, it stops after them: ranks in flight finish their upstream calls first.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        shutdown()
+    }
+}

@@ -299,9 +299,10 @@ struct ServeCommand: AsyncParsableCommand {
             let line = "couponrank serving on \(address) with model \(served.model.version) (\(served.origin))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
-        // Shut down in reverse order: the refresher first, then the RPC server drains, and the
-        // ops port goes last, so /readyz answers "draining" while requests finish.
-        var services: [any Service] = []
+        // Shut down in reverse order: the refresher first, then the RPC server drains, the ops
+        // port after it, so /readyz answers "draining" while requests finish, and the upstream
+        // client's curl thread last, once no rank needs it.
+        var services: [any Service] = [upstreams.http]
         if !noOps {
             services.append(
                 OpsServer.makeApplication(
