@@ -58,6 +58,8 @@ for k in (2, 4):
         "goodput_share_of_max": d["ok"] / d["measured_seconds"] / ok_rate, "errors": d["errors"],
         "client_p50_us_all_answers": d["latency_us"]["p50"], "server_total_p50_us": d["server_total_us"]["p50"] if "server_total_us" in d else None,
     }
+import time
+out["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 json.dump(out, open("loadtest/engine-goals.json", "w"), indent=2)
 PY
 python3 loadtest/engine_goals_table.py loadtest/engine-goals.json > loadtest/ENGINE-GOALS.md

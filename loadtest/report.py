@@ -214,6 +214,15 @@ def main():
         if rate:
             w(f"| {name} | {rate * 0.7:.0f}/s | {math.ceil(args.peak / (rate * 0.7))} |")
     w("")
+    goals = os.path.join(os.path.dirname(os.path.abspath(__file__)), "engine-goals.json")
+    if os.path.exists(goals):
+        # The engine's own goals come from their own run (engine_goals.sh); its table, one level down.
+        table = subprocess.run(
+            ["python3", os.path.join(os.path.dirname(goals), "engine_goals_table.py"), goals],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        w(table.replace("# Engine goals", "## Engine goals", 1).rstrip())
+        w("")
     w("## Commands")
     w("")
     w("```")
