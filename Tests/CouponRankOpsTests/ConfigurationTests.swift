@@ -150,11 +150,11 @@ final class ServeProcess: @unchecked Sendable {
         let http = CurlHTTPClient()
         let end = ContinuousClock.now + timeout
         while ContinuousClock.now < end {
-            if let answer = try? await http.get("http://127.0.0.1:\(opsPort)/metrics", timeout: .seconds(2), maximumBodyBytes: 4 << 20) {
-                let body = String(decoding: answer.body, as: UTF8.self)
-                for line in body.split(separator: "\n") where line.hasPrefix("couponrank_requests_in_flight ") {
-                    if let value = Double(line.split(separator: " ").last ?? ""), value >= Double(count) { return true }
-                }
+            if let answer = try? await http.get("http://127.0.0.1:\(opsPort)/metrics", timeout: .seconds(2), maximumBodyBytes: 4 << 20),
+                let inFlight = prometheusSample("couponrank_requests_in_flight", in: String(decoding: answer.body, as: UTF8.self)),
+                inFlight >= Double(count)
+            {
+                return true
             }
             try await Task.sleep(for: .milliseconds(20))
         }

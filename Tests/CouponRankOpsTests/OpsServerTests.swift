@@ -29,11 +29,7 @@ struct OpsHarness: Sendable {
 
     /// The value of one Prometheus sample, e.g. `couponrank_ranks_total{outcome="ok"}`.
     func metric(_ sample: String) async throws -> Double? {
-        let (_, body) = try await get("/metrics")
-        for line in body.split(separator: "\n") where line.hasPrefix(sample + " ") {
-            return Double(line.split(separator: " ").last!)
-        }
-        return nil
+        prometheusSample(sample, in: try await get("/metrics").body)
     }
 
     static func with<T: Sendable>(
@@ -214,4 +210,12 @@ struct OpsHarness: Sendable {
             #expect(try await ops.metric(#"couponrank_ranks_total{outcome="SHUTTING_DOWN"}"#) == 1)
         }
     }
+}
+
+/// The value of one sample in a Prometheus exposition, e.g. `couponrank_requests_in_flight`.
+func prometheusSample(_ sample: String, in body: String) -> Double? {
+    for line in body.split(separator: "\n") where line.hasPrefix(sample + " ") {
+        return line.split(separator: " ").last.flatMap { Double($0) }
+    }
+    return nil
 }

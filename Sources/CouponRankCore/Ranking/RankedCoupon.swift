@@ -54,14 +54,12 @@ public enum Ranker {
         ranked.reserveCapacity(min(topK, candidates.count))
         // A short list is searched, a long one hashed: comparing short ids costs less than
         // hashing them.
-        var seen: Set<String>? = order.count > Self.linearSearchLimit ? Set(minimumCapacity: min(topK, candidates.count)) : nil
+        let searchesLinearly = order.count <= Self.linearSearchLimit
+        var seen = Set<String>(minimumCapacity: searchesLinearly ? 0 : min(topK, candidates.count))
         for index in order {
             let id = candidates[index].id
-            if seen != nil {
-                guard seen!.insert(id).inserted else { continue }
-            } else if ranked.contains(where: { $0.id == id }) {
-                continue
-            }
+            let isNew = searchesLinearly ? !ranked.contains { $0.id == id } : seen.insert(id).inserted
+            guard isNew else { continue }
             ranked.append(
                 RankedCoupon(
                     id: candidates[index].id,
