@@ -114,6 +114,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The learning loop's logs: decision and reward records (proto-spec/EVENTS.md), the
+        // bounded off-path writer to Redis Streams, the decision sink, replay.
+        .target(
+            name: "CouponRankEvents",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankEngine",
+                "CouponRankWire",
+                "CouponRankModelStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The binary RPC port: NIO bootstrap, channel handlers (decode, admit, answer, encode), drain.
         .target(
             name: "CouponRankServer",

@@ -27,6 +27,11 @@ static inline redisReply *crh_command_argv(redisContext *c, int argc, const char
     return (redisReply *)redisCommandArgv(c, argc, argv, argvlen);
 }
 
+/* Queues a command without waiting for its reply (pipelining); REDIS_OK or REDIS_ERR. */
+static inline int crh_append_command_argv(redisContext *c, int argc, const char **argv, const size_t *argvlen) {
+    return redisAppendCommandArgv(c, argc, argv, argvlen);
+}
+
 static inline int crh_get_reply(redisContext *c, redisReply **reply) {
     void *raw = NULL;
     int status = redisGetReply(c, &raw);

@@ -1,5 +1,7 @@
 /// A model as trainers publish it: metadata, feature schema and parameters (proto-spec/MODEL.md).
 public struct ModelDefinition: Sendable, Hashable, Codable {
+    /// The document format: 1, or 2 which may declare ``exploration``.
+    public var format: Int
     public var version: String
     /// RFC 3339 timestamp of training.
     public var createdAt: String
@@ -11,16 +13,23 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
     public var theta: [Double]
     /// `A⁻¹`, `d × d`, row-major; empty for logistic models.
     public var aInverse: [Double]
+    /// How rankings explore; always greedy in format 1.
+    public var exploration: ExplorationPolicy
+
+    public static let currentFormat = 2
 
     public init(
+        format: Int = ModelDefinition.currentFormat,
         version: String,
         createdAt: String,
         kind: ModelKind,
         alpha: Double = 0,
         features: FeatureSchema,
         theta: [Double],
-        aInverse: [Double] = []
+        aInverse: [Double] = [],
+        exploration: ExplorationPolicy = .greedy
     ) {
+        self.format = format
         self.version = version
         self.createdAt = createdAt
         self.kind = kind
@@ -28,9 +37,11 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         self.features = features
         self.theta = theta
         self.aInverse = aInverse
+        self.exploration = exploration
     }
 
     enum CodingKeys: String, CodingKey {
+        case format
         case version
         case createdAt = "created_at"
         case kind
@@ -38,10 +49,12 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         case features
         case theta
         case aInverse = "a_inverse"
+        case exploration
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.format = try container.decodeIfPresent(Int.self, forKey: .format) ?? 1
         self.version = try container.decode(String.self, forKey: .version)
         self.createdAt = try container.decode(String.self, forKey: .createdAt)
         self.kind = try container.decode(ModelKind.self, forKey: .kind)
@@ -49,6 +62,21 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         self.features = try container.decode(FeatureSchema.self, forKey: .features)
         self.theta = try container.decode([Double].self, forKey: .theta)
         self.aInverse = try container.decodeIfPresent([Double].self, forKey: .aInverse) ?? []
+        // Format 1 has no exploration: an `exploration` key there is an unknown key, ignored.
+        self.exploration = format >= 2 ? try container.decodeIfPresent(ExplorationPolicy.self, forKey: .exploration) ?? .greedy : .greedy
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if format != 1 { try container.encode(format, forKey: .format) }
+        try container.encode(version, forKey: .version)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(kind, forKey: .kind)
+        if kind == .linucb || alpha != 0 { try container.encode(alpha, forKey: .alpha) }
+        try container.encode(features, forKey: .features)
+        try container.encode(theta, forKey: .theta)
+        if !aInverse.isEmpty { try container.encode(aInverse, forKey: .aInverse) }
+        if format >= 2, exploration != .greedy { try container.encode(exploration, forKey: .exploration) }
     }
 }
 

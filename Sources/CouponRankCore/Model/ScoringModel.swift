@@ -5,6 +5,8 @@ public final class ScoringModel: Sendable {
     public var version: String { definition.version }
     public var kind: ModelKind { definition.kind }
     public var dimension: Int { schema.dimension }
+    /// How this model's rankings explore.
+    public var exploration: ExplorationPolicy { definition.exploration }
 
     let theta: [Double]
     /// `A⁻¹`, row-major (LinUCB only).
@@ -16,6 +18,10 @@ public final class ScoringModel: Sendable {
         guard !definition.version.isEmpty, definition.version.utf8.count <= 128 else {
             throw ModelError("version must be 1 to 128 bytes")
         }
+        guard (1...ModelDefinition.currentFormat).contains(definition.format) else {
+            throw ModelError("format \(definition.format) is not supported; this engine reads formats 1 and 2")
+        }
+        try definition.exploration.validate()
         let schema: CompiledSchema
         do {
             schema = try CompiledSchema(definition.features)

@@ -5,13 +5,34 @@ public struct RankedCoupon: Sendable, Hashable {
     public var score: Double
     /// Expected click-through probability.
     public var probability: Double
+    /// The probability, under the policy that ranked it, of this coupon in this slot given the
+    /// slots above it (proto-spec/MODEL.md §3.1); 1 for a greedy ranking.
+    public var propensity: Double
+    /// How the policy chose this slot.
+    public var choice: SlotChoice
 
-    public init(id: String, name: String, score: Double, probability: Double) {
+    public init(id: String, name: String, score: Double, probability: Double, propensity: Double = 1, choice: SlotChoice = .best) {
         self.id = id
         self.name = name
         self.score = score
         self.probability = probability
+        self.propensity = propensity
+        self.choice = choice
     }
+}
+
+/// How the policy chose one slot of a ranking.
+public struct SlotChoice: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt8
+
+    public init(rawValue: UInt8) {
+        self.rawValue = rawValue
+    }
+
+    /// The slot's draw explored (ε-greedy) instead of taking the best remaining coupon.
+    public static let explored = SlotChoice(rawValue: 1 << 0)
+    /// The coupon was the best-scored of those remaining for the slot.
+    public static let best = SlotChoice(rawValue: 1 << 1)
 }
 
 /// Orders scored candidates.

@@ -16,7 +16,7 @@ public struct DecisionRequest: Sendable {
     /// When the request arrived, if the transport knows: the decision's total time counts from
     /// here, so time spent queued is part of it.
     public var receivedAt: ContinuousClock.Instant?
-    /// The caller's id for this decision, when it chose one (PROTOCOL.md revision 3 will carry it).
+    /// The caller's id for this decision (``EventID/isValid(_:)``); the engine makes one when `nil`.
     public var eventID: String?
     /// How the policy may act on this request.
     public var policy: PolicyFlags
@@ -39,6 +39,13 @@ public struct DecisionRequest: Sendable {
         self.receivedAt = receivedAt
         self.eventID = eventID
         self.policy = policy
+    }
+
+    /// Throws when a field is outside what the engine accepts.
+    func validate() throws(RankError) {
+        if let eventID, !EventID.isValid(eventID) {
+            throw RankError(.invalidRequest, "event_id must be 1 to \(EventID.maximumBytes) bytes of A-Z a-z 0-9 . _ : -")
+        }
     }
 
     /// The candidate filter of this request, with `defaultTopK` for a `topK` of 0.

@@ -23,13 +23,22 @@ public struct RankEngine: Sendable {
     public let defaultTopK: Int
     /// Receives every decision made.
     public let sink: (any DecisionSink)?
+    /// While off, every decision is greedy.
+    public let exploration: ExplorationSwitch
 
-    public init(sources: SourceFanOut, models: ModelSlot, defaultTopK: Int = 20, sink: (any DecisionSink)? = nil) {
+    public init(
+        sources: SourceFanOut,
+        models: ModelSlot,
+        defaultTopK: Int = 20,
+        sink: (any DecisionSink)? = nil,
+        exploration: ExplorationSwitch = ExplorationSwitch()
+    ) {
         precondition(defaultTopK > 0, "the default top-k must be positive")
         self.sources = sources
         self.models = models
         self.defaultTopK = defaultTopK
         self.sink = sink
+        self.exploration = exploration
     }
 
     /// Whether every source answers from memory, without waiting: then ``rankFromMemory(_:scratch:)``
@@ -57,6 +66,7 @@ public struct RankEngine: Sendable {
 
     /// Gathers the inputs of `request` by its deadline.
     public func fetch(_ request: DecisionRequest) async throws(RankError) -> Inputs {
+        try request.validate()
         let start = ContinuousClock.now
         let model = models.current.model
         do {
@@ -69,6 +79,7 @@ public struct RankEngine: Sendable {
 
     /// The inputs of `request` from memory; `nil` when a source cannot answer without waiting.
     public func fetchFromMemory(_ request: DecisionRequest) throws(RankError) -> Inputs? {
+        try request.validate()
         let start = ContinuousClock.now
         let model = models.current.model
         do {
@@ -79,8 +90,10 @@ public struct RankEngine: Sendable {
         }
     }
 
-    /// Filters, builds the contexts, scores them in one batch and ranks: one model version, the
-    /// inputs', for the whole decision. `scratch` holds the context batch and may be reused.
+    /// Filters, builds the contexts, scores them in one batch and ranks by the model's exploration
+    /// policy (greedy when the request or the kill switch turns exploration off): one model
+    /// version, the inputs', for the whole decision. `scratch` holds the context batch and may be
+    /// reused.
     public func decide(_ request: DecisionRequest, inputs: Inputs, scratch: inout ContextBatch) throws(RankError) -> Decision {
         let clock = ContinuousClock()
         let model = inputs.model
@@ -89,19 +102,31 @@ public struct RankEngine: Sendable {
         model.schema.makeContexts(user: inputs.sources.user, candidates: eligible, stats: inputs.sources.stats, into: &scratch)
         let built = clock.now
         let scores = model.score(scratch)
-        let ranked = Ranker.top(query.topK, of: eligible, scored: scores)
+        let unixMillis = EventID.nowUnixMillis()
+        let eventID = request.eventID ?? EventID.make(unixMillis: unixMillis)
+        let policy = request.policy.contains(.noExploration) || !exploration.isEnabled ? .greedy : model.exploration
+        let seed = PolicyRandom.seed(eventID: eventID, modelVersion: model.version)
+        let chosen: Exploration =
+            if policy.explores {
+                Explorer.rank(Ranker.top(eligible.count, of: eligible, scored: scores), topK: query.topK, policy: policy, seed: seed)
+            } else {
+                Exploration(policy: .greedy, seed: seed, ranked: Ranker.top(query.topK, of: eligible, scored: scores), eligible: eligible.count)
+            }
         let end = clock.now
         guard end <= request.deadline else {
             throw RankError(.deadlineExceeded, "the decision was ready after the request's deadline")
         }
         let decision = Decision(
+            eventID: eventID,
             easyID: request.easyID,
-            eventID: request.eventID,
+            unixMillis: unixMillis,
             modelVersion: model.version,
             degraded: inputs.sources.degraded,
+            user: inputs.sources.user,
             candidates: eligible,
+            stats: inputs.sources.stats,
             scores: scores,
-            ranked: ranked,
+            exploration: chosen,
             timings: Decision.Timings(
                 fetch: inputs.fetchedAt - inputs.startedAt,
                 context: built - inputs.fetchedAt,

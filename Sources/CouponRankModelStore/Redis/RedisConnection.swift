@@ -7,7 +7,7 @@ import CHiredis
 ///
 /// `@unchecked Sendable`: owners serialise every call under their lock; only ``interrupt()``
 /// is called from another thread, and `shutdown(2)` on the socket is thread-safe.
-final class RedisConnection: @unchecked Sendable {
+public final class RedisConnection: @unchecked Sendable {
     private let pointer: UnsafeMutablePointer<redisContext>
 
     private init(pointer: UnsafeMutablePointer<redisContext>) {
@@ -19,7 +19,7 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Connects, authenticates and selects the database.
-    static func connect(url: RedisURL, connectTimeout: Duration, commandTimeout: Duration?) throws(RedisError) -> RedisConnection {
+    public static func connect(url: RedisURL, connectTimeout: Duration, commandTimeout: Duration?) throws(RedisError) -> RedisConnection {
         guard let context = crh_connect(url.host, Int32(url.port), milliseconds(connectTimeout)) else {
             throw RedisError(.io, "cannot allocate a hiredis context")
         }
@@ -40,10 +40,29 @@ final class RedisConnection: @unchecked Sendable {
     }
 
     /// Whether the context has failed; a failed context must be replaced.
-    var isBroken: Bool { crh_error(pointer) != 0 }
+    public var isBroken: Bool { crh_error(pointer) != 0 }
+
+    /// Sends every command, then reads their replies in order: one round trip for the lot.
+    /// Replies that are Redis errors are returned, not thrown; a connection failure throws.
+    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        for arguments in commands {
+            let status = Self.withArgv(arguments) { argc, argv, lengths in
+                crh_append_command_argv(pointer, argc, argv, lengths)
+            }
+            guard status == REDIS_OK else {
+                throw RedisError(.io, "cannot queue a command: \(String(cString: crh_error_string(pointer)))")
+            }
+        }
+        var replies: [RedisReply] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands {
+            replies.append(try nextReply())
+        }
+        return replies
+    }
 
     /// Sends one command, waits for its reply.
-    func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
+    public func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisReply {
         let reply = Self.withArgv(arguments) { argc, argv, lengths in
             crh_command_argv(pointer, argc, argv, lengths)
         }

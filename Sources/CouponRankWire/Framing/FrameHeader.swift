@@ -53,10 +53,14 @@ public struct MessageType: RawRepresentable, Sendable, Hashable, CustomStringCon
 
     public static let rankRequest = MessageType(rawValue: 0x01)
     public static let healthRequest = MessageType(rawValue: 0x02)
+    public static let rewardRequest = MessageType(rawValue: 0x03)
     public static let adminReloadRequest = MessageType(rawValue: 0x10)
+    public static let adminExplorationRequest = MessageType(rawValue: 0x11)
     public static let rankResponse = MessageType(rawValue: 0x81)
     public static let healthResponse = MessageType(rawValue: 0x82)
+    public static let rewardResponse = MessageType(rawValue: 0x83)
     public static let adminReloadResponse = MessageType(rawValue: 0x90)
+    public static let adminExplorationResponse = MessageType(rawValue: 0x91)
     public static let error = MessageType(rawValue: 0xFF)
 
     public var isResponse: Bool { rawValue & 0x80 != 0 }
@@ -69,6 +73,10 @@ public struct MessageType: RawRepresentable, Sendable, Hashable, CustomStringCon
         case .healthResponse: "HealthResponse"
         case .adminReloadRequest: "AdminReloadRequest"
         case .adminReloadResponse: "AdminReloadResponse"
+        case .rewardRequest: "RewardRequest"
+        case .rewardResponse: "RewardResponse"
+        case .adminExplorationRequest: "AdminExplorationRequest"
+        case .adminExplorationResponse: "AdminExplorationResponse"
         case .error: "Error"
         default: "0x" + String(rawValue, radix: 16)
         }

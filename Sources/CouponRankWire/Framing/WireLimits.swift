@@ -7,6 +7,8 @@ public struct WireLimits: Sendable, Hashable {
     /// Entries in a request's candidate or exclusion list.
     public static let maximumListEntries = 1000
     public static let maximumTopK = 1000
+    /// A caller-chosen event id (revision 3).
+    public static let maximumEventIDBytes = 64
 
     public init(maximumFrameSize: Int = 1 << 20) {
         precondition(maximumFrameSize >= FrameHeader.size && maximumFrameSize <= Int(UInt32.max))

@@ -11,12 +11,36 @@ public struct RankRequest: WireMessage, Hashable {
     public var candidateIDs: [String]
     /// Never returned.
     public var excludedIDs: [String]
+    /// Revision 3: the caller's id for this decision; empty asks the server to make one.
+    public var eventID: String
+    /// Revision 3.
+    public var flags: Flags
 
-    public init(easyID: String, topK: UInt16 = 0, candidateIDs: [String] = [], excludedIDs: [String] = []) {
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public var rawValue: UInt16
+
+        public init(rawValue: UInt16) {
+            self.rawValue = rawValue
+        }
+
+        /// Rank greedily for this call, without exploration (QA pages, crawlers).
+        public static let noExploration = Flags(rawValue: 1 << 0)
+    }
+
+    public init(
+        easyID: String,
+        topK: UInt16 = 0,
+        candidateIDs: [String] = [],
+        excludedIDs: [String] = [],
+        eventID: String = "",
+        flags: Flags = []
+    ) {
         self.easyID = easyID
         self.topK = topK
         self.candidateIDs = candidateIDs
         self.excludedIDs = excludedIDs
+        self.eventID = eventID
+        self.flags = flags
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -26,6 +50,8 @@ public struct RankRequest: WireMessage, Hashable {
         for id in candidateIDs { buffer.writeString16(id) }
         buffer.writeInteger(UInt16(excludedIDs.count))
         for id in excludedIDs { buffer.writeString16(id) }
+        buffer.writeString16(eventID)
+        buffer.writeInteger(flags.rawValue)
     }
 
     public init(payload: inout ByteBuffer) throws(WireError) {
@@ -37,6 +63,14 @@ public struct RankRequest: WireMessage, Hashable {
         }
         self.candidateIDs = try Self.readIDList(&payload, field: "candidate_ids")
         self.excludedIDs = try Self.readIDList(&payload, field: "excluded_ids")
+        // A revision 1–2 client ends the payload here.
+        guard payload.readableBytes > 0 else {
+            self.eventID = ""
+            self.flags = []
+            return
+        }
+        self.eventID = try payload.readString16(field: "event_id", maximumBytes: WireLimits.maximumEventIDBytes)
+        self.flags = Flags(rawValue: try payload.readRequired(UInt16.self, field: "flags"))
     }
 
     private static func readIDList(_ payload: inout ByteBuffer, field: String) throws(WireError) -> [String] {

@@ -10,12 +10,16 @@ public struct RankResponse: WireMessage, Hashable {
         /// Expected click-through probability.
         public var probability: Double
         public var name: String
+        /// Revision 3: the probability of this coupon in this slot under the policy, given the
+        /// slots above it; 1 from a revision 1–2 server (which ranked greedily).
+        public var propensity: Double
 
-        public init(couponID: String, score: Double, probability: Double, name: String) {
+        public init(couponID: String, score: Double, probability: Double, name: String, propensity: Double = 1) {
             self.couponID = couponID
             self.score = score
             self.probability = probability
             self.name = name
+            self.propensity = propensity
         }
     }
 
@@ -57,12 +61,25 @@ public struct RankResponse: WireMessage, Hashable {
     public var degraded: Degraded
     public var timings: Timings
     public var items: [Item]
+    /// Revision 3: the decision's event id; empty from a revision 1–2 server.
+    public var eventID: String
+    /// Revision 3: the policy that chose the items: 0 greedy, 1 ε-greedy, 2 softmax (MODEL.md §3.1).
+    public var policy: UInt8
 
-    public init(modelVersion: String, degraded: Degraded = [], timings: Timings = .init(), items: [Item]) {
+    public init(
+        modelVersion: String,
+        degraded: Degraded = [],
+        timings: Timings = .init(),
+        items: [Item],
+        eventID: String = "",
+        policy: UInt8 = 0
+    ) {
         self.modelVersion = modelVersion
         self.degraded = degraded
         self.timings = timings
         self.items = items
+        self.eventID = eventID
+        self.policy = policy
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -79,6 +96,10 @@ public struct RankResponse: WireMessage, Hashable {
             buffer.writeFloat64(item.probability)
             buffer.writeString16(item.name)
         }
+        buffer.writeString16(eventID)
+        buffer.writeInteger(policy)
+        buffer.writeInteger(UInt16(items.count))
+        for item in items { buffer.writeFloat64(item.propensity) }
     }
 
     public init(payload: inout ByteBuffer) throws(WireError) {
@@ -104,5 +125,19 @@ public struct RankResponse: WireMessage, Hashable {
             )
         }
         self.items = items
+        guard payload.readableBytes > 0 else {
+            self.eventID = ""
+            self.policy = 0
+            return
+        }
+        self.eventID = try payload.readString16(field: "event_id")
+        self.policy = try payload.readRequired(UInt8.self, field: "policy")
+        let propensities = Int(try payload.readRequired(UInt16.self, field: "propensity count"))
+        guard propensities == items.count else {
+            throw WireError(.malformedPayload, "\(propensities) propensities for \(items.count) items")
+        }
+        for index in items.indices {
+            self.items[index].propensity = try payload.readFloat64(field: "propensity")
+        }
     }
 }

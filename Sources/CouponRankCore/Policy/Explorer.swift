@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#else
+import Darwin
+#endif
+
+/// A ranking chosen by an exploration policy, with what the decision log needs to reproduce its
+/// propensities from the shown coupons alone.
+public struct Exploration: Sendable, Hashable {
+    public var policy: ExplorationPolicy
+    public var seed: UInt64
+    /// The shown coupons, in slot order, each with its propensity.
+    public var ranked: [RankedCoupon]
+    /// Distinct eligible coupons the policy chose from.
+    public var eligible: Int
+    /// Softmax: the highest score among the eligible coupons; 0 otherwise.
+    public var scoreMax: Double
+    /// Softmax: `Σ exp((sᵢ − scoreMax) / T)` over the eligible coupons; 0 otherwise.
+    public var normalizer: Double
+
+    public init(policy: ExplorationPolicy, seed: UInt64, ranked: [RankedCoupon], eligible: Int, scoreMax: Double = 0, normalizer: Double = 0) {
+        self.policy = policy
+        self.seed = seed
+        self.ranked = ranked
+        self.eligible = eligible
+        self.scoreMax = scoreMax
+        self.normalizer = normalizer
+    }
+}
+
+/// Draws a ranking from an exploration policy (proto-spec/MODEL.md §3.1).
+public enum Explorer {
+    /// The first `topK` slots drawn by `policy` from `order`, the eligible coupons in greedy order
+    /// (descending score, ties by ascending id, each id once), with the draws of `seed`.
+    public static func rank(_ order: [RankedCoupon], topK: Int, policy: ExplorationPolicy, seed: UInt64) -> Exploration {
+        let slots = min(topK, order.count)
+        switch policy {
+        case .greedy:
+            var ranked = Array(order.prefix(slots))
+            for index in ranked.indices {
+                ranked[index].propensity = 1
+                ranked[index].choice = .best
+            }
+            return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count)
+        case .epsilonGreedy(let epsilon):
+            return epsilonGreedy(order, slots: slots, epsilon: epsilon, seed: seed)
+        case .softmax(let temperature):
+            return softmax(order, slots: slots, temperature: temperature, seed: seed)
+        }
+    }
+
+    private static func epsilonGreedy(_ order: [RankedCoupon], slots: Int, epsilon: Double, seed: UInt64) -> Exploration {
+        var remaining = Array(order.indices)
+        var ranked: [RankedCoupon] = []
+        ranked.reserveCapacity(slots)
+        for slot in stride(from: 1, through: slots, by: 1) {
+            let explores = PolicyRandom.exploreDraw(seed: seed, slot: slot) < epsilon
+            var position = 0
+            if explores {
+                position = min(Int(PolicyRandom.pickDraw(seed: seed, slot: slot) * Double(remaining.count)), remaining.count - 1)
+            }
+            var item = order[remaining.remove(at: position)]
+            let uniform = epsilon / Double(remaining.count + 1)
+            item.propensity = position == 0 ? (1 - epsilon) + uniform : uniform
+            item.choice = []
+            if explores { item.choice.insert(.explored) }
+            if position == 0 { item.choice.insert(.best) }
+            ranked.append(item)
+        }
+        return Exploration(policy: .epsilonGreedy(epsilon: epsilon), seed: seed, ranked: ranked, eligible: order.count)
+    }
+
+    private static func softmax(_ order: [RankedCoupon], slots: Int, temperature: Double, seed: UInt64) -> Exploration {
+        guard let scoreMax = order.first?.score else {
+            return Exploration(policy: .softmax(temperature: temperature), seed: seed, ranked: [], eligible: 0)
+        }
+        // Gumbel-top-k: sorting by score/T plus independent Gumbel noise draws a Plackett–Luce
+        // ranking, and each coupon's key depends on its own score and id only.
+        var normalizer = 0.0
+        var keys: [Double] = []
+        keys.reserveCapacity(order.count)
+        for item in order {
+            let scaled = (item.score - scoreMax) / temperature
+            normalizer += exp(scaled)
+            keys.append(scaled + PolicyRandom.gumbel(seed: seed, couponID: item.id))
+        }
+        let chosen = order.indices.sorted { a, b in
+            keys[a] != keys[b] ? keys[a] > keys[b] : order[a].id < order[b].id
+        }.prefix(slots)
+        var ranked: [RankedCoupon] = []
+        ranked.reserveCapacity(slots)
+        var remainingMass = normalizer
+        var bestRemaining = 0
+        var taken = Set<Int>()
+        for index in chosen {
+            var item = order[index]
+            let weight = softmaxWeight(score: item.score, scoreMax: scoreMax, temperature: temperature)
+            item.propensity = softmaxPropensity(weight: weight, remainingMass: remainingMass)
+            while taken.contains(bestRemaining) { bestRemaining += 1 }
+            item.choice = index == bestRemaining ? .best : []
+            taken.insert(index)
+            remainingMass -= weight
+            ranked.append(item)
+        }
+        return Exploration(
+            policy: .softmax(temperature: temperature),
+            seed: seed,
+            ranked: ranked,
+            eligible: order.count,
+            scoreMax: scoreMax,
+            normalizer: normalizer
+        )
+    }
+
+    /// `exp((score − scoreMax) / T)`.
+    @inline(__always)
+    public static func softmaxWeight(score: Double, scoreMax: Double, temperature: Double) -> Double {
+        exp((score - scoreMax) / temperature)
+    }
+
+    /// A slot's softmax propensity: its weight over the mass left after the slots above, at most 1.
+    @inline(__always)
+    public static func softmaxPropensity(weight: Double, remainingMass: Double) -> Double {
+        min(1, weight / max(remainingMass, weight))
+    }
+}

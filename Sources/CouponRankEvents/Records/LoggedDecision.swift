@@ -1,0 +1,230 @@
+public import CouponRankCore
+public import CouponRankEngine
+public import NIOCore
+public import CouponRankWire
+
+/// One decision as the decision log holds it (proto-spec/EVENTS.md §2): enough to rebuild the
+/// shown coupons' contexts and check their propensities without calling the upstreams again.
+public struct LoggedDecision: Sendable, Hashable {
+    public struct Item: Sendable, Hashable {
+        public var coupon: Coupon
+        public var score: Double
+        public var probability: Double
+        public var propensity: Double
+        public var choice: SlotChoice
+        public var stats: CouponStats
+
+        public init(coupon: Coupon, score: Double, probability: Double, propensity: Double, choice: SlotChoice, stats: CouponStats) {
+            self.coupon = coupon
+            self.score = score
+            self.probability = probability
+            self.propensity = propensity
+            self.choice = choice
+            self.stats = stats
+        }
+    }
+
+    public static let format: UInt8 = 1
+
+    public var eventID: String
+    public var unixMillis: Int64
+    public var easyID: String
+    public var modelVersion: String
+    public var policy: ExplorationPolicy
+    public var seed: UInt64
+    public var degraded: UInt8
+    public var eligible: Int
+    public var scoreMax: Double
+    public var normalizer: Double
+    public var user: UserFeatures
+    public var items: [Item]
+
+    public init(
+        eventID: String,
+        unixMillis: Int64,
+        easyID: String,
+        modelVersion: String,
+        policy: ExplorationPolicy,
+        seed: UInt64,
+        degraded: UInt8,
+        eligible: Int,
+        scoreMax: Double,
+        normalizer: Double,
+        user: UserFeatures,
+        items: [Item]
+    ) {
+        self.eventID = eventID
+        self.unixMillis = unixMillis
+        self.easyID = easyID
+        self.modelVersion = modelVersion
+        self.policy = policy
+        self.seed = seed
+        self.degraded = degraded
+        self.eligible = eligible
+        self.scoreMax = scoreMax
+        self.normalizer = normalizer
+        self.user = user
+        self.items = items
+    }
+
+    /// The record of an engine decision.
+    public init(_ decision: Decision) {
+        let exploration = decision.exploration
+        self.init(
+            eventID: decision.eventID,
+            unixMillis: decision.unixMillis,
+            easyID: decision.easyID,
+            modelVersion: decision.modelVersion,
+            policy: exploration.policy,
+            seed: exploration.seed,
+            degraded: decision.degraded.rawValue,
+            eligible: exploration.eligible,
+            scoreMax: exploration.scoreMax,
+            normalizer: exploration.normalizer,
+            user: decision.user,
+            items: []
+        )
+        let candidates = decision.candidates
+        items = exploration.ranked.map { shown in
+            let coupon = candidates.first { $0.id == shown.id }!
+            return Item(
+                coupon: coupon,
+                score: shown.score,
+                probability: shown.probability,
+                propensity: shown.propensity,
+                choice: shown.choice,
+                stats: decision.stats[shown.id]
+            )
+        }
+    }
+
+    /// The body of the stream entry (EVENTS.md §2.2).
+    public func encode(into buffer: inout ByteBuffer) {
+        buffer.writeInteger(Self.format)
+        buffer.writeString16(eventID)
+        buffer.writeInteger(UInt64(bitPattern: unixMillis))
+        buffer.writeString16(easyID)
+        buffer.writeString16(modelVersion)
+        buffer.writeInteger(policy.code)
+        buffer.writeFloat64(policy.parameter)
+        buffer.writeInteger(seed)
+        buffer.writeInteger(degraded)
+        buffer.writeInteger(UInt32(clamping: eligible))
+        buffer.writeFloat64(scoreMax)
+        buffer.writeFloat64(normalizer)
+        Self.writePairs(user.numeric, into: &buffer) { $0.writeFloat64($1) }
+        Self.writePairs(user.categorical, into: &buffer) { $0.writeString16($1) }
+        buffer.writeInteger(UInt16(items.count))
+        for item in items {
+            let coupon = item.coupon
+            buffer.writeString16(coupon.id)
+            buffer.writeFloat64(item.score)
+            buffer.writeFloat64(item.probability)
+            buffer.writeFloat64(item.propensity)
+            buffer.writeInteger(item.choice.rawValue)
+            buffer.writeString16(coupon.category)
+            buffer.writeString16(coupon.shop)
+            buffer.writeFloat64(coupon.discountRate)
+            buffer.writeFloat64(coupon.minimumSpend)
+            buffer.writeFloat64(coupon.daysToExpiry)
+            Self.writePairs(coupon.numericAttributes, into: &buffer) { $0.writeFloat64($1) }
+            Self.writePairs(coupon.labels, into: &buffer) { $0.writeString16($1) }
+            buffer.writeFloat64(item.stats.ctr)
+            buffer.writeFloat64(item.stats.cvr)
+        }
+    }
+
+    /// Reads a body written by ``encode(into:)``.
+    public init(body: inout ByteBuffer) throws(WireError) {
+        let format = try body.readRequired(UInt8.self, field: "format")
+        guard format == Self.format else {
+            throw WireError(.unsupportedVersion, "decision record format \(format) is not supported (this reader knows \(Self.format))")
+        }
+        let eventID = try body.readString16(field: "event_id")
+        let unixMillis = Int64(bitPattern: try body.readRequired(UInt64.self, field: "time_ms"))
+        let easyID = try body.readString16(field: "easy_id")
+        let modelVersion = try body.readString16(field: "model_version")
+        let code = try body.readRequired(UInt8.self, field: "policy")
+        let parameter = try body.readFloat64(field: "policy_parameter")
+        let policy: ExplorationPolicy
+        do {
+            policy = try ExplorationPolicy(code: code, parameter: parameter)
+        } catch {
+            throw WireError(.malformedPayload, "policy: \(error)")
+        }
+        let seed = try body.readRequired(UInt64.self, field: "seed")
+        let degraded = try body.readRequired(UInt8.self, field: "degraded")
+        let eligible = Int(try body.readRequired(UInt32.self, field: "eligible"))
+        let scoreMax = try body.readFloat64(field: "score_max")
+        let normalizer = try body.readFloat64(field: "normalizer")
+        let numeric = try Self.readPairs(&body, field: "user_numeric") { (b: inout ByteBuffer) throws(WireError) in try b.readFloat64(field: "value") }
+        let categorical = try Self.readPairs(&body, field: "user_categorical") { (b: inout ByteBuffer) throws(WireError) in try b.readString16(field: "value") }
+        let count = Int(try body.readRequired(UInt16.self, field: "item count"))
+        var items: [Item] = []
+        items.reserveCapacity(count)
+        for _ in 0..<count {
+            let id = try body.readString16(field: "coupon_id")
+            let score = try body.readFloat64(field: "score")
+            let probability = try body.readFloat64(field: "probability")
+            let propensity = try body.readFloat64(field: "propensity")
+            let choice = SlotChoice(rawValue: try body.readRequired(UInt8.self, field: "choice"))
+            let category = try body.readString16(field: "category")
+            let shop = try body.readString16(field: "shop")
+            let discountRate = try body.readFloat64(field: "discount_rate")
+            let minimumSpend = try body.readFloat64(field: "min_spend")
+            let daysToExpiry = try body.readFloat64(field: "days_to_expiry")
+            let attributes = try Self.readPairs(&body, field: "attributes") { (b: inout ByteBuffer) throws(WireError) in try b.readFloat64(field: "value") }
+            let labels = try Self.readPairs(&body, field: "labels") { (b: inout ByteBuffer) throws(WireError) in try b.readString16(field: "value") }
+            let stats = CouponStats(ctr: try body.readFloat64(field: "ctr"), cvr: try body.readFloat64(field: "cvr"))
+            let coupon = Coupon(
+                id: id,
+                name: "",
+                category: category,
+                shop: shop,
+                discountRate: discountRate,
+                minimumSpend: minimumSpend,
+                daysToExpiry: daysToExpiry,
+                numericAttributes: attributes,
+                labels: labels
+            )
+            items.append(Item(coupon: coupon, score: score, probability: probability, propensity: propensity, choice: choice, stats: stats))
+        }
+        self.init(
+            eventID: eventID,
+            unixMillis: unixMillis,
+            easyID: easyID,
+            modelVersion: modelVersion,
+            policy: policy,
+            seed: seed,
+            degraded: degraded,
+            eligible: eligible,
+            scoreMax: scoreMax,
+            normalizer: normalizer,
+            user: UserFeatures(numeric: numeric, categorical: categorical),
+            items: items
+        )
+    }
+
+    /// `list<(str16 name, value)>`, sorted by name so that equal inputs give equal bytes.
+    private static func writePairs<Value>(_ pairs: [String: Value], into buffer: inout ByteBuffer, value write: (inout ByteBuffer, Value) -> Void) {
+        buffer.writeInteger(UInt16(clamping: pairs.count))
+        for (name, value) in pairs.sorted(by: { $0.key < $1.key }).prefix(Int(UInt16.max)) {
+            buffer.writeString16(name)
+            write(&buffer, value)
+        }
+    }
+
+    private static func readPairs<Value>(
+        _ buffer: inout ByteBuffer,
+        field: String,
+        value read: (inout ByteBuffer) throws(WireError) -> Value
+    ) throws(WireError) -> [String: Value] {
+        let count = Int(try buffer.readRequired(UInt16.self, field: "\(field) count"))
+        var pairs: [String: Value] = [:]
+        for _ in 0..<count {
+            let name = try buffer.readString16(field: "\(field) name")
+            pairs[name] = try read(&buffer)
+        }
+        return pairs
+    }
+}
