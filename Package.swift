@@ -175,6 +175,7 @@ let package = Package(
             dependencies: [
                 "CouponRankOps",
                 "CouponRankEngine",
+                "CouponRankEvents",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 "CouponRankCore",

@@ -61,6 +61,23 @@ public final class CouponRankClient: Sendable {
         return try Self.decode(AdminReloadResponse.self, from: frame)
     }
 
+    /// Reports what the user did with a shown coupon (needs the server's reward token).
+    public func reward(_ request: RewardRequest, timeout: Duration? = nil) async throws {
+        let frame = try await call(request, timeout: timeout ?? defaultTimeout, budget: nil)
+        _ = try Self.decode(RewardResponse.self, from: frame)
+    }
+
+    /// Turns exploration on or off on the server, or on its fleet (admin; needs the server's token).
+    public func setExploration(
+        token: String,
+        enabled: Bool,
+        scope: AdminReloadRequest.Scope = .engine,
+        timeout: Duration = .seconds(10)
+    ) async throws -> AdminExplorationResponse {
+        let frame = try await call(AdminExplorationRequest(token: token, enabled: enabled, scope: scope), timeout: timeout, budget: timeout)
+        return try Self.decode(AdminExplorationResponse.self, from: frame)
+    }
+
     /// Sends any request and returns the raw answer frame.
     public func call<Message: WireMessage>(_ message: Message, timeout: Duration, budget: Duration?) async throws -> Frame {
         let requestID = nextRequestID.wrappingAdd(1, ordering: .relaxed).oldValue

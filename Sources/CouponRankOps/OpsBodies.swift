@@ -49,6 +49,20 @@ struct FeatureSummary: Encodable {
     }
 }
 
+/// `POST /v1/events/{event_id}/rewards`.
+struct RewardJSON: Decodable {
+    var couponID: String
+    var kind: String
+    var value: Double?
+    var timeMillis: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case couponID = "coupon_id"
+        case kind, value
+        case timeMillis = "time_ms"
+    }
+}
+
 /// A ranking as JSON: the body of `/v1/rank` and the output of `couponrank rank --json`
 /// (proto-spec/OPS.openapi.yaml, `Ranking`).
 public struct RankJSON: Encodable, Sendable {
@@ -58,11 +72,12 @@ public struct RankJSON: Encodable, Sendable {
         var name: String
         var score: Double
         var probability: Double
+        var propensity: Double
 
         enum CodingKeys: String, CodingKey {
             case rank
             case couponID = "coupon_id"
-            case name, score, probability
+            case name, score, probability, propensity
         }
     }
 
@@ -74,6 +89,8 @@ public struct RankJSON: Encodable, Sendable {
     }
 
     var easyID: String
+    var eventID: String
+    var policy: String
     var modelVersion: String
     var degraded: [String]
     var timingsMicros: Timings
@@ -81,6 +98,8 @@ public struct RankJSON: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case easyID = "easy_id"
+        case eventID = "event_id"
+        case policy
         case modelVersion = "model_version"
         case degraded
         case timingsMicros = "timings_us"
@@ -89,6 +108,13 @@ public struct RankJSON: Encodable, Sendable {
 
     public init(easyID: String, response: RankResponse) {
         self.easyID = easyID
+        self.eventID = response.eventID
+        self.policy = switch response.policy {
+        case 0: "greedy"
+        case 1: "epsilon_greedy"
+        case 2: "softmax"
+        default: "policy_\(response.policy)"
+        }
         self.modelVersion = response.modelVersion
         self.degraded = response.degraded.names
         self.timingsMicros = Timings(
@@ -98,7 +124,14 @@ public struct RankJSON: Encodable, Sendable {
             total: response.timings.totalMicros
         )
         self.items = response.items.enumerated().map { index, item in
-            Item(rank: index + 1, couponID: item.couponID, name: item.name, score: item.score, probability: item.probability)
+            Item(
+                rank: index + 1,
+                couponID: item.couponID,
+                name: item.name,
+                score: item.score,
+                probability: item.probability,
+                propensity: item.propensity
+            )
         }
     }
 }

@@ -31,6 +31,7 @@ public enum OpsServer {
         configuration: OpsConfiguration,
         engine: RankEngine,
         admission: AdmissionController,
+        rewards: RewardIntake = RewardIntake(token: nil, sink: nil),
         registry: PrometheusCollectorRegistry,
         componentStates: @escaping @Sendable () -> [(name: String, state: String)] = { [] },
         logger: Logger,
@@ -80,13 +81,17 @@ public enum OpsServer {
             guard Int(topK) <= WireLimits.maximumTopK else {
                 return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "top_k must be at most \(WireLimits.maximumTopK)"] as [String: String])
             }
+            let eventID = query.get("event_id").flatMap { $0.isEmpty ? nil : String($0) }
+            let policy: PolicyFlags = query.get("explore") == "false" ? .noExploration : []
             let receivedAt = ContinuousClock.now
             let deadline = admission.deadline(receivedAt: receivedAt, budget: configuration.rankBudget)
             let outcome: Result<Decision, RankError>
             do throws(RankError) {
                 let ticket = try admission.admit(receivedAt: receivedAt, deadline: deadline)
                 do throws(RankError) {
-                    outcome = .success(try await engine.rank(DecisionRequest(easyID: easyID, topK: Int(topK), deadline: deadline, receivedAt: receivedAt)))
+                    outcome = .success(try await engine.rank(
+                        DecisionRequest(easyID: easyID, topK: Int(topK), deadline: deadline, receivedAt: receivedAt, eventID: eventID, policy: policy)
+                    ))
                 } catch {
                     outcome = .failure(error)
                 }
@@ -100,6 +105,39 @@ public enum OpsServer {
             case .failure(let error):
                 let wire = WireError(error)
                 return json(httpStatus(for: wire.code), ["error": wire.code.name, "message": wire.message] as [String: String])
+            }
+        }
+
+        // Off (404) unless a reward token is configured: a reward trains the model.
+        if rewards.token != nil {
+            router.post("/v1/events/{event_id}/rewards") { request, context -> Response in
+                let eventID = context.parameters.get("event_id") ?? ""
+                let token = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } ?? ""
+                let reward: RewardJSON
+                do {
+                    reward = try await request.decode(as: RewardJSON.self, context: context)
+                } catch {
+                    return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "the body is not a reward: \(error)"] as [String: String])
+                }
+                do throws(RewardIntake.Refusal) {
+                    try rewards.accept(
+                        token: token,
+                        eventID: eventID,
+                        couponID: reward.couponID,
+                        kind: Reward.Kind(rawValue: reward.kind),
+                        value: reward.value ?? 1,
+                        unixMillis: reward.timeMillis
+                    )
+                } catch {
+                    let status: HTTPResponse.Status = switch error.code {
+                    case .disabled, .unauthenticated: .unauthorized
+                    case .noLog: .serviceUnavailable
+                    case .invalid: .badRequest
+                    case .dropped: .serviceUnavailable
+                    }
+                    return json(status, ["error": WireError(error).code.name, "message": error.message] as [String: String])
+                }
+                return json(.accepted, ["status": "accepted"] as [String: String])
             }
         }
 

@@ -30,4 +30,7 @@ public protocol ModelReloading: Sendable {
     func reload(reason: String) async -> ModelReloadReport
     /// Asks every engine of the fleet to reload; the number of engines reached.
     func broadcastReload() async throws -> Int
+    /// Turns exploration on or off for the whole fleet (kept in the store, so engines that start
+    /// or refresh later follow it); the number of engines reached at once.
+    func setFleetExploration(enabled: Bool) async throws -> Int
 }

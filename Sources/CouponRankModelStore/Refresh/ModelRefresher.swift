@@ -16,6 +16,8 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     /// Each wait is `interval × (1 ± jitter)`.
     public let jitter: Double
     public let subscribe: Bool
+    /// Called with the fleet's exploration switch when a refresh reads it or a broadcast changes it.
+    private let onExploration: (@Sendable (Bool) -> Void)?
     private let logger: Logger
     private let refreshes: [ModelReloadReport.Outcome: Counter]
     private let last = Mutex<ModelReloadReport?>(nil)
@@ -29,8 +31,10 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
         jitter: Double = 0.1,
         subscribe: Bool = true,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
-        logger: Logger
+        logger: Logger,
+        onExploration: (@Sendable (Bool) -> Void)? = nil
     ) {
+        self.onExploration = onExploration
         precondition(interval > .zero && (0..<1).contains(jitter))
         self.store = store
         self.slot = slot
@@ -50,8 +54,15 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     public func run() async throws {
         let (broadcasts, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let subscriber = subscribe
-            ? RedisSubscriber(url: store.redis.url, channel: store.keys.reloadChannel, logger: logger) { _ in
-                continuation.yield()
+            ? RedisSubscriber(url: store.redis.url, channel: store.keys.reloadChannel, logger: logger) { [onExploration, logger] payload in
+                switch payload {
+                case "exploration on", "exploration off":
+                    let enabled = payload == "exploration on"
+                    logger.notice("fleet exploration switched by broadcast", metadata: ["exploration.enabled": "\(enabled)"])
+                    onExploration?(enabled)
+                default:
+                    continuation.yield()
+                }
             }
             : nil
         subscriber?.start()
@@ -94,6 +105,9 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     }
 
     private func reloadNow(reason: String) async -> ModelReloadReport {
+        if let onExploration, let enabled = try? await store.fleetExploration() {
+            onExploration(enabled)
+        }
         let served = slot.current
         let report: ModelReloadReport
         do {
@@ -136,6 +150,10 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
 
     public func broadcastReload() async throws -> Int {
         try await store.broadcastReload()
+    }
+
+    public func setFleetExploration(enabled: Bool) async throws -> Int {
+        try await store.setFleetExploration(enabled: enabled)
     }
 
     private func record(_ report: ModelReloadReport, reason: String) -> ModelReloadReport {

@@ -12,6 +12,9 @@ public struct ModelKeys: Sendable, Hashable {
     public var history: String { prefix + "model:history" }
     /// Pub/sub channel: "reload" makes every subscribed engine refresh now.
     public var reloadChannel: String { prefix + "model:reload" }
+    /// String, `on` or `off`: the fleet's exploration switch, read at every refresh; a change is
+    /// also announced on ``reloadChannel`` as `exploration on` / `exploration off`.
+    public var exploration: String { prefix + "control:exploration" }
 
     /// Hash: one immutable published model.
     public func entry(_ version: String) -> String { prefix + "model:entry:" + version }

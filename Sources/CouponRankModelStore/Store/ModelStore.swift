@@ -146,6 +146,22 @@ public struct ModelStore: Sendable {
         Int(try await run(["PUBLISH", keys.reloadChannel, "reload"]).integer ?? 0)
     }
 
+    /// Sets the fleet's exploration switch and tells every subscribed engine; the number reached.
+    public func setFleetExploration(enabled: Bool) async throws(ModelStoreError) -> Int {
+        let value = enabled ? "on" : "off"
+        _ = try await run(["SET", keys.exploration, value])
+        return Int(try await run(["PUBLISH", keys.reloadChannel, "exploration " + value]).integer ?? 0)
+    }
+
+    /// The fleet's exploration switch; `nil` when never set.
+    public func fleetExploration() async throws(ModelStoreError) -> Bool? {
+        switch try await run(["GET", keys.exploration]).text {
+        case "on": true
+        case "off": false
+        default: nil
+        }
+    }
+
     private func info(version: String, current: String?) async throws(ModelStoreError) -> ModelEntryInfo? {
         let reply = try await run(["HMGET", keys.entry(version), "kind", "dimension", "created_at", "published_at", "crc32"])
         let values = reply.elements?.map(\.text) ?? []

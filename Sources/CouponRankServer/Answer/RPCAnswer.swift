@@ -7,4 +7,6 @@ enum RPCAnswer: Sendable {
     case error(requestID: UInt64, WireError)
     case health(requestID: UInt64, HealthResponse)
     case adminReload(requestID: UInt64, AdminReloadResponse)
+    case reward(requestID: UInt64)
+    case adminExploration(requestID: UInt64, AdminExplorationResponse)
 }

@@ -22,6 +22,12 @@ final class RPCAnswerEncoder: ChannelOutboundHandler {
         case .adminReload(let requestID, let response):
             buffer = context.channel.allocator.buffer(capacity: 128)
             buffer.writeFrame(response, requestID: requestID)
+        case .reward(let requestID):
+            buffer = context.channel.allocator.buffer(capacity: 32)
+            buffer.writeFrame(RewardResponse(), requestID: requestID)
+        case .adminExploration(let requestID, let response):
+            buffer = context.channel.allocator.buffer(capacity: 48)
+            buffer.writeFrame(response, requestID: requestID)
         }
         context.write(wrapOutboundOut(buffer), promise: promise)
     }

@@ -14,8 +14,10 @@ extension RankResponse {
                 totalMicros: decision.timings.total.microseconds
             ),
             items: decision.ranked.map {
-                Item(couponID: $0.id, score: $0.score, probability: $0.probability, name: $0.name)
-            }
+                Item(couponID: $0.id, score: $0.score, probability: $0.probability, name: $0.name, propensity: $0.propensity)
+            },
+            eventID: decision.eventID,
+            policy: decision.exploration.policy.code
         )
     }
 }
@@ -37,6 +39,31 @@ extension WireError {
     }
 }
 
+extension WireError {
+    /// The wire's code for a refused reward (PROTOCOL.md §5.8).
+    public init(_ refusal: RewardIntake.Refusal) {
+        let code: ErrorCode =
+            switch refusal.code {
+            case .disabled, .unauthenticated: .unauthenticated
+            case .noLog: .failedPrecondition
+            case .invalid: .invalidArgument
+            case .dropped: .overloaded
+            }
+        self.init(code, refusal.message)
+    }
+}
+
+extension Reward.Kind {
+    /// The engine's kind of a wire reward kind; `nil` for a kind it does not know.
+    public init?(_ kind: RewardRequest.Kind) {
+        switch kind {
+        case .click: self = .click
+        case .conversion: self = .conversion
+        default: return nil
+        }
+    }
+}
+
 extension DecisionRequest {
     /// The engine's request for a wire Rank request.
     public init(_ request: RankRequest, deadline: ContinuousClock.Instant, receivedAt: ContinuousClock.Instant) {
@@ -46,7 +73,9 @@ extension DecisionRequest {
             onlyCandidates: Set(request.candidateIDs),
             excluded: Set(request.excludedIDs),
             deadline: deadline,
-            receivedAt: receivedAt
+            receivedAt: receivedAt,
+            eventID: request.eventID.isEmpty ? nil : request.eventID,
+            policy: request.flags.contains(.noExploration) ? .noExploration : []
         )
     }
 }

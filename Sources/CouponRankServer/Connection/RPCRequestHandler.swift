@@ -58,8 +58,12 @@ final class RPCRequestHandler: ChannelInboundHandler {
         switch frame.header.messageType {
         case .healthRequest:
             write(.health(requestID: requestID, dispatcher.health()), context: context)
+        case .rewardRequest:
+            write(dispatcher.reward(frame), context: context)
         case .adminReloadRequest:
-            adminReload(frame, context: context)
+            admin(frame, context: context) { await $0.adminReload($1) }
+        case .adminExplorationRequest:
+            admin(frame, context: context) { await $0.adminExploration($1) }
         default:
             rank(frame, arrival: arrival, context: context)
         }
@@ -215,12 +219,17 @@ final class RPCRequestHandler: ChannelInboundHandler {
         needsFlush = true
     }
 
-    private func adminReload(_ frame: Frame, context: ChannelHandlerContext) {
+    /// Answers an admin message from a task: it may wait on the model store.
+    private func admin(
+        _ frame: Frame,
+        context: ChannelHandlerContext,
+        _ handle: @escaping @Sendable (RequestDispatcher, Frame) async -> RPCAnswer
+    ) {
         let dispatcher = self.dispatcher
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         Task {
-            let answer = await dispatcher.adminReload(frame)
+            let answer = await handle(dispatcher, frame)
             loop.execute {
                 let (handler, context) = bound.value
                 handler.write(answer, context: context)

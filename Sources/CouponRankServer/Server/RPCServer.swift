@@ -29,6 +29,7 @@ public final class RPCServer: Service, Sendable {
 
     /// - Parameters:
     ///   - reloader: serves admin reloads; without one they are answered FAILED_PRECONDITION.
+    ///   - rewards: the reward log; without one (or without a reward token) rewards are refused.
     ///   - componentStates: dependency states for the health answer (upstream breakers).
     ///   - onListening: called once the socket is bound, with the real address (useful with port 0).
     public init(
@@ -36,6 +37,7 @@ public final class RPCServer: Service, Sendable {
         engine: RankEngine,
         admission: AdmissionController,
         reloader: (any ModelReloading)? = nil,
+        rewards: (any RewardSink)? = nil,
         componentStates: @escaping @Sendable () -> [(name: String, state: String)] = { [] },
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
@@ -46,6 +48,8 @@ public final class RPCServer: Service, Sendable {
         self.admission = admission
         self.dispatcher = RequestDispatcher(
             models: engine.models,
+            exploration: engine.exploration,
+            rewards: RewardIntake(token: configuration.rewardToken, sink: rewards),
             admission: admission,
             reloader: reloader,
             componentStates: componentStates,

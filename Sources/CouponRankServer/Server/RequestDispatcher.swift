@@ -4,9 +4,11 @@ import Foundation
 import CouponRankWire
 import Logging
 
-/// The RPC port's answers that are not ranks: protocol prechecks, health, admin reload.
+/// The RPC port's answers that are not ranks: protocol prechecks, health, rewards, admin messages.
 struct RequestDispatcher: Sendable {
     let models: ModelSlot
+    let exploration: ExplorationSwitch
+    let rewards: RewardIntake
     let admission: AdmissionController
     let reloader: (any ModelReloading)?
     let componentStates: @Sendable () -> [(name: String, state: String)]
@@ -19,7 +21,7 @@ struct RequestDispatcher: Sendable {
             return WireError(.unsupportedVersion, "protocol version \(header.version) is not supported; this server speaks version 1")
         }
         switch header.messageType {
-        case .rankRequest, .healthRequest, .adminReloadRequest:
+        case .rankRequest, .healthRequest, .rewardRequest, .adminReloadRequest, .adminExplorationRequest:
             return nil
         default:
             return WireError(.unknownMessageType, "message type \(header.messageType) is not a request this server knows")
@@ -47,17 +49,79 @@ struct RequestDispatcher: Sendable {
         return UInt64(max(0, Date().timeIntervalSince(date)))
     }
 
+    /// Checks and queues a reward; never waits.
+    func reward(_ frame: Frame) -> RPCAnswer {
+        let requestID = frame.header.requestID
+        var payload = frame.payload
+        do throws(WireError) {
+            let request = try RewardRequest(payload: &payload)
+            do throws(RewardIntake.Refusal) {
+                try rewards.accept(
+                    token: request.token,
+                    eventID: request.eventID,
+                    couponID: request.couponID,
+                    kind: Reward.Kind(request.kind),
+                    value: request.value,
+                    unixMillis: request.unixMillis == 0 ? nil : Int64(clamping: request.unixMillis)
+                )
+            } catch {
+                throw WireError(error)
+            }
+            return .reward(requestID: requestID)
+        } catch {
+            logger.debug("reward refused", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+            return .error(requestID: requestID, error)
+        }
+    }
+
+    /// Sets this engine's exploration switch, or the fleet's through the model store.
+    func adminExploration(_ frame: Frame) async -> RPCAnswer {
+        let requestID = frame.header.requestID
+        var payload = frame.payload
+        do throws(WireError) {
+            let request = try AdminExplorationRequest(payload: &payload)
+            try authenticateAdmin(request.token)
+            var receivers: UInt32 = 0
+            if request.scope == .fleet {
+                guard let reloader else {
+                    throw WireError(.failedPrecondition, "this server has no model store configured (start it with --redis-url)")
+                }
+                do {
+                    receivers = UInt32(clamping: try await reloader.setFleetExploration(enabled: request.enabled))
+                } catch {
+                    throw WireError(.upstreamUnavailable, "cannot set the fleet's exploration switch: \(error)")
+                }
+            }
+            let previous = exploration.set(enabled: request.enabled)
+            logger.notice(
+                "exploration switched by an admin",
+                metadata: ["exploration.enabled": "\(request.enabled)", "admin.scope": "\(request.scope.rawValue)"]
+            )
+            return .adminExploration(
+                requestID: requestID,
+                AdminExplorationResponse(previouslyEnabled: previous, enabled: request.enabled, receivers: receivers)
+            )
+        } catch {
+            logger.notice("admin request refused", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+            return .error(requestID: requestID, error)
+        }
+    }
+
+    private func authenticateAdmin(_ token: String) throws(WireError) {
+        guard let expected = configuration.adminToken, !expected.isEmpty else {
+            throw WireError(.unauthenticated, "admin messages are disabled: this server has no admin token configured")
+        }
+        guard Secret.matches(token, expected) else {
+            throw WireError(.unauthenticated, "wrong admin token")
+        }
+    }
+
     func adminReload(_ frame: Frame) async -> RPCAnswer {
         let requestID = frame.header.requestID
         var payload = frame.payload
         do throws(WireError) {
             let request = try AdminReloadRequest(payload: &payload)
-            guard let expected = configuration.adminToken, !expected.isEmpty else {
-                throw WireError(.unauthenticated, "admin messages are disabled: this server has no admin token configured")
-            }
-            guard Self.tokensMatch(request.token, expected) else {
-                throw WireError(.unauthenticated, "wrong admin token")
-            }
+            try authenticateAdmin(request.token)
             guard let reloader else {
                 throw WireError(.failedPrecondition, "this server has no model store configured (start it with --redis-url)")
             }
@@ -90,16 +154,5 @@ struct RequestDispatcher: Sendable {
             logger.notice("admin request refused", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
             return .error(requestID: requestID, error)
         }
-    }
-
-    /// Compares in time that depends on the lengths only, never on where the bytes differ.
-    static func tokensMatch(_ given: String, _ expected: String) -> Bool {
-        let a = Array(given.utf8)
-        let b = Array(expected.utf8)
-        var difference: UInt8 = a.count == b.count ? 0 : 1
-        for index in 0..<max(a.count, b.count) {
-            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-        }
-        return difference == 0
     }
 }

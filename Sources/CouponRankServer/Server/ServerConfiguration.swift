@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var idleTimeout: Duration
     /// Shared secret of admin messages; with none, admin messages are refused.
     public var adminToken: String?
+    /// Shared secret of reward messages; with none, rewards are refused.
+    public var rewardToken: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -20,8 +22,10 @@ public struct ServerConfiguration: Sendable, Hashable {
         limits: WireLimits = .init(),
         maximumInFlightPerConnection: Int = 256,
         idleTimeout: Duration = .seconds(300),
-        adminToken: String? = nil
+        adminToken: String? = nil,
+        rewardToken: String? = nil
     ) {
+        self.rewardToken = rewardToken
         self.host = host
         self.port = port
         self.limits = limits

@@ -7,7 +7,7 @@ struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "admin",
         abstract: "Administer running engines (requires the admin token).",
-        subcommands: [ReloadModelCommand.self]
+        subcommands: [ReloadModelCommand.self, ExplorationCommand.self]
     )
 }
 
@@ -46,5 +46,43 @@ struct ReloadModelCommand: AsyncParsableCommand {
         print("\(response.outcome): \(change) — \(response.message)")
         if all { print("broadcast reached \(response.receivers) engine(s)") }
         if response.outcome == .keptPrevious { throw ExitCode(1) }
+    }
+}
+
+struct ExplorationCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exploration",
+        abstract: "Turn exploration on or off on an engine; with --all, on every engine of the fleet (the incident kill switch)."
+    )
+
+    @Argument(help: "on or off.")
+    var state: String
+
+    @Option(help: "Server address, HOST:PORT.")
+    var server = ServerAddress.local
+
+    @Option(help: "Admin token (env COUPONRANK_ADMIN_TOKEN).")
+    var token: String?
+
+    @Flag(help: "Set the fleet's switch in the model store and tell every subscribed engine.")
+    var all = false
+
+    func validate() throws {
+        guard state == "on" || state == "off" else { throw ValidationError("the state must be on or off, got '\(state)'") }
+    }
+
+    func run() async throws {
+        let token = self.token ?? ProcessInfo.processInfo.environment["COUPONRANK_ADMIN_TOKEN"] ?? ""
+        let client = try await CouponRankClient.connect(host: server.host, port: server.port)
+        defer { Task { await client.close() } }
+        let response: AdminExplorationResponse
+        do {
+            response = try await client.setExploration(token: token, enabled: state == "on", scope: all ? .fleet : .engine)
+        } catch {
+            print("exploration change refused: \(error)")
+            throw ExitCode(1)
+        }
+        print("exploration \(response.previouslyEnabled ? "on" : "off") → \(response.enabled ? "on" : "off")")
+        if all { print("broadcast reached \(response.receivers) engine(s)") }
     }
 }

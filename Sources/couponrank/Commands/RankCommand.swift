@@ -28,6 +28,12 @@ struct RankCommand: AsyncParsableCommand {
     @Option(help: "How long to wait for the answer, in milliseconds (also sent as the budget).")
     var timeoutMs = 1000
 
+    @Option(help: "The decision's event id (1–64 bytes of A-Z a-z 0-9 . _ : -); the server makes one when absent.")
+    var eventID: String?
+
+    @Flag(help: "Rank greedily for this call, without exploration.")
+    var noExplore = false
+
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -41,7 +47,14 @@ struct RankCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await CouponRankClient.connect(host: server.host, port: server.port)
         defer { Task { await client.close() } }
-        let request = RankRequest(easyID: easyID, topK: UInt16(top), candidateIDs: candidates, excludedIDs: exclude)
+        let request = RankRequest(
+            easyID: easyID,
+            topK: UInt16(top),
+            candidateIDs: candidates,
+            excludedIDs: exclude,
+            eventID: eventID ?? "",
+            flags: noExplore ? .noExploration : []
+        )
         let response: RankResponse
         do {
             response = try await client.rank(request, timeout: .milliseconds(timeoutMs))
@@ -68,16 +81,28 @@ enum RankOutput {
             "easy_id \(easyID)  model \(response.modelVersion)  degraded: \(degraded.isEmpty ? "none" : degraded.joined(separator: ","))"
         )
         let t = response.timings
+        if !response.eventID.isEmpty {
+            lines.append("event_id \(response.eventID)  policy \(policyName(response.policy))")
+        }
         lines.append("server time: fetch \(t.fetchMicros) µs, context \(t.contextMicros) µs, score \(t.scoreMicros) µs, total \(t.totalMicros) µs")
         lines.append("")
-        lines.append(pad("#", 4) + pad("coupon", 10) + pad("score", 10) + pad("p(click)", 10) + "name")
+        lines.append(pad("#", 4) + pad("coupon", 10) + pad("score", 10) + pad("p(click)", 10) + pad("propensity", 11) + "name")
         for (index, item) in response.items.enumerated() {
             lines.append(
                 pad("\(index + 1)", 4) + pad(item.couponID, 10) + pad(format(item.score), 10)
-                    + pad(format(item.probability), 10) + item.name
+                    + pad(format(item.probability), 10) + pad(format(item.propensity), 11) + item.name
             )
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func policyName(_ code: UInt8) -> String {
+        switch code {
+        case 0: "greedy"
+        case 1: "epsilon_greedy"
+        case 2: "softmax"
+        default: "policy \(code)"
+        }
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import CouponRankCore
 import CouponRankEngine
+import CouponRankEvents
 import CouponRankModelFile
 import CouponRankModelStore
 import CouponRankOps
@@ -104,6 +105,27 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Shared secret of admin messages. Without one, admin messages are refused.")
     var adminToken: String?
 
+    @Option(help: "Shared secret of reward messages (RPC Reward, POST /v1/events/{id}/rewards). Without one, rewards are refused and the ops route is off.")
+    var rewardToken: String?
+
+    @Option(help: "Read the reward token from this file (its first line); wins over --reward-token.")
+    var rewardTokenFile: String?
+
+    @Option(help: "Exploration at start-up: on (the model's policy) or off (greedy for every request). The fleet switch in Redis, once set, wins at each refresh.")
+    var exploration = "on"
+
+    @Flag(help: "Do not log decisions to Redis (they are logged by default when --redis-url is given).")
+    var noDecisionLog = false
+
+    @Option(help: "Fraction of decisions logged, 0...1, chosen by event id.")
+    var decisionLogSampleRate = 1.0
+
+    @Option(help: "Events held in memory per stream before new ones are dropped (and counted).")
+    var eventQueueCapacity = 65_536
+
+    @Option(help: "Approximate bound of each event stream (XADD MAXLEN ~).")
+    var eventStreamMaxlen = 1_000_000
+
     @Option(help: "Address of the ops HTTP port (/healthz, /readyz, /metrics, /v1/rank, /v1/model).")
     var opsHost = "127.0.0.1"
 
@@ -155,6 +177,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be in 0...65535") }
         guard refreshIntervalS > 0 else { throw ValidationError("--refresh-interval-s must be positive") }
         guard idleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s must be positive") }
+        guard exploration == "on" || exploration == "off" else { throw ValidationError("--exploration must be on or off, got '\(exploration)'") }
+        guard (0...1).contains(decisionLogSampleRate) else { throw ValidationError("--decision-log-sample-rate must be in 0...1") }
+        guard eventQueueCapacity > 0, eventStreamMaxlen > 0 else {
+            throw ValidationError("--event-queue-capacity and --event-stream-maxlen must be positive")
+        }
         if let url = redisURL {
             do {
                 _ = try RedisURL(parsing: url)
@@ -165,6 +192,19 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private var effectiveAdminToken: String? { adminToken.flatMap { $0.isEmpty ? nil : $0 } }
+
+    private func effectiveRewardToken() throws -> String? {
+        guard let rewardTokenFile else { return rewardToken.flatMap { $0.isEmpty ? nil : $0 } }
+        let text: String
+        do {
+            text = try String(contentsOfFile: rewardTokenFile, encoding: .utf8)
+        } catch {
+            throw ValidationError("--reward-token-file: cannot read \(rewardTokenFile): \(error.localizedDescription)")
+        }
+        let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !token.isEmpty else { throw ValidationError("--reward-token-file: \(rewardTokenFile) holds no token") }
+        return token
+    }
 
     /// Every setting in force, secrets masked, for the start-up log.
     private func effectiveConfiguration() -> Logger.Metadata {
@@ -180,6 +220,10 @@ struct ServeCommand: AsyncParsableCommand {
             "config.redis_url": "\(redisURL.flatMap { try? RedisURL(parsing: $0).description } ?? "none")",
             "config.redis_prefix": "\(redisPrefix)", "config.refresh_interval_s": "\(refreshIntervalS)",
             "config.admin_token": "\(effectiveAdminToken == nil ? "none" : "***")",
+            "config.reward_token": "\(rewardToken == nil && rewardTokenFile == nil ? "none" : "***")",
+            "config.exploration": "\(exploration)",
+            "config.decision_log": "\(noDecisionLog || redisURL == nil ? "off" : "sample rate \(decisionLogSampleRate)")",
+            "config.event_queue_capacity": "\(eventQueueCapacity)", "config.event_stream_maxlen": "\(eventStreamMaxlen)",
             "config.timeouts_ms": "user \(userTimeoutMs), candidates \(candidatesTimeoutMs), stats \(statsTimeoutMs)",
             "config.upstream_max_in_flight": "\(upstreamMaxInFlight)",
         ]
@@ -241,7 +285,41 @@ struct ServeCommand: AsyncParsableCommand {
             ]
         )
         let models = ModelSlot(scoringModel, origin: origin)
-        let engine = RankEngine(sources: sources, models: models, defaultTopK: defaultTopK)
+        let explorationSwitch = ExplorationSwitch(enabled: exploration == "on")
+        let rewardToken = try effectiveRewardToken()
+        var decisionWriter: EventStreamWriter<Decision>?
+        var rewardWriter: EventStreamWriter<Reward>?
+        if let url = redisURL {
+            let redisURL = try RedisURL(parsing: url)
+            let keys = EventKeys(prefix: redisPrefix)
+            if !noDecisionLog {
+                decisionWriter = EventStreamWriter(
+                    configuration: .init(url: redisURL, stream: keys.decisions, queueCapacity: eventQueueCapacity, maximumLength: eventStreamMaxlen),
+                    name: "decisions",
+                    logger: logger
+                )
+            }
+            rewardWriter = EventStreamWriter(
+                configuration: .init(url: redisURL, stream: keys.rewards, queueCapacity: eventQueueCapacity, maximumLength: eventStreamMaxlen),
+                name: "rewards",
+                logger: logger
+            )
+        }
+        let engine = RankEngine(
+            sources: sources,
+            models: models,
+            defaultTopK: defaultTopK,
+            sink: decisionWriter.map { DecisionLog(writer: $0, sampleRate: decisionLogSampleRate) },
+            exploration: explorationSwitch
+        )
+        let rewardLog = rewardWriter.map(RewardLog.init(writer:))
+        let componentStates: @Sendable () -> [(name: String, state: String)] = { [decisionWriter, rewardWriter] in
+            var states = upstreams.breakerStates
+            if let decisionWriter { states.append((name: "event_log.decisions", state: decisionWriter.healthState)) }
+            if let rewardWriter { states.append((name: "event_log.rewards", state: rewardWriter.healthState)) }
+            states.append((name: "exploration", state: explorationSwitch.isEnabled ? "on" : "off"))
+            return states
+        }
         let admission = AdmissionController(
             configuration: AdmissionConfiguration(
                 maximumInFlight: maxInFlight,
@@ -258,7 +336,8 @@ struct ServeCommand: AsyncParsableCommand {
                 store: store,
                 slot: models,
                 interval: .seconds(refreshIntervalS),
-                logger: logger
+                logger: logger,
+                onExploration: { explorationSwitch.set(enabled: $0) }
             )
             let report = await modelRefresher.reload(reason: "startup")
             if report.outcome != .swapped {
@@ -275,7 +354,8 @@ struct ServeCommand: AsyncParsableCommand {
             limits: WireLimits(maximumFrameSize: maxFrameBytes),
             maximumInFlightPerConnection: maxInFlightPerConnection,
             idleTimeout: .seconds(idleTimeoutS),
-            adminToken: effectiveAdminToken
+            adminToken: effectiveAdminToken,
+            rewardToken: rewardToken
         )
         let served = models.current
         logger.info(
@@ -292,7 +372,8 @@ struct ServeCommand: AsyncParsableCommand {
             engine: engine,
             admission: admission,
             reloader: refresher,
-            componentStates: { upstreams.breakerStates },
+            rewards: rewardLog,
+            componentStates: componentStates,
             logger: logger
         ) { address in
             // Unbuffered, so a supervising script sees it at once.
@@ -300,17 +381,21 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         // Shut down in reverse order: the refresher first, then the RPC server drains, the ops
-        // port after it, so /readyz answers "draining" while requests finish, and the upstream
-        // client's curl thread last, once no rank needs it.
+        // port after it, so /readyz answers "draining" while requests finish, then the event
+        // writers flush what the last decisions and rewards queued, and the upstream client's
+        // curl thread last, once no rank needs it.
         var services: [any Service] = [upstreams.http]
+        if let decisionWriter { services.append(decisionWriter) }
+        if let rewardWriter { services.append(rewardWriter) }
         if !noOps {
             services.append(
                 OpsServer.makeApplication(
                     configuration: OpsConfiguration(host: opsHost, port: opsPort, rankBudget: .milliseconds(defaultBudgetMs)),
                     engine: engine,
                     admission: admission,
+                    rewards: RewardIntake(token: rewardToken, sink: rewardLog),
                     registry: registry,
-                    componentStates: { upstreams.breakerStates },
+                    componentStates: componentStates,
                     logger: logger
                 ) { port in
                     FileHandle.standardOutput.write(Data("couponrank ops port on \(opsHost):\(port)\n".utf8))

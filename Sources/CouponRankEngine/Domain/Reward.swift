@@ -1,8 +1,6 @@
-public import CouponRankEngine
-
-/// A reward as the reward log holds it (proto-spec/EVENTS.md §3): plain text fields, joined to
-/// its decision downstream by event id.
-public struct RewardRecord: Sendable, Hashable {
+/// What a user did with a shown coupon, joined to its decision downstream by event id
+/// (proto-spec/EVENTS.md §3).
+public struct Reward: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case click
         /// The coupon was redeemed.
@@ -38,7 +36,7 @@ public struct RewardRecord: Sendable, Hashable {
         self.receivedUnixMillis = receivedUnixMillis
     }
 
-    /// The stream entry's field–value pairs, in order.
+    /// The reward log's field–value pairs, in order (EVENTS.md §3).
     public var fields: [(String, String)] {
         [
             ("event_id", eventID),
@@ -58,4 +56,10 @@ public struct RewardError: Error, Sendable, Hashable, CustomStringConvertible {
     public init(_ description: String) {
         self.description = description
     }
+}
+
+/// Where accepted rewards go: the reward log attaches here.
+public protocol RewardSink: Sendable {
+    /// Queues `reward` without waiting; `false` when it had to be dropped (the log is full).
+    func record(_ reward: Reward) -> Bool
 }

@@ -41,8 +41,21 @@ extension Decision: StreamEntry {
     }
 }
 
-extension RewardRecord: StreamEntry {
+extension Reward: StreamEntry {
     public func streamFields() -> [[UInt8]] {
         fields.flatMap { [Array($0.0.utf8), Array($0.1.utf8)] }
+    }
+}
+
+/// The reward sink that logs rewards to `events:rewards` (proto-spec/EVENTS.md §3).
+public struct RewardLog: RewardSink {
+    public let writer: EventStreamWriter<Reward>
+
+    public init(writer: EventStreamWriter<Reward>) {
+        self.writer = writer
+    }
+
+    public func record(_ reward: Reward) -> Bool {
+        writer.submit(reward)
     }
 }

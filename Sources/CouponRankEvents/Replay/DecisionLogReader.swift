@@ -1,0 +1,82 @@
+public import CouponRankModelStore
+import CouponRankEngine
+import NIOCore
+
+/// Finds logged decisions in `events:decisions` (proto-spec/EVENTS.md §4).
+public struct DecisionLogReader: Sendable {
+    public let redis: RedisClient
+    public let keys: EventKeys
+
+    public init(redis: RedisClient, keys: EventKeys) {
+        self.redis = redis
+        self.keys = keys
+    }
+
+    /// The decision logged under `eventID`, or `nil`. A UUIDv7 id is looked up in the minute of
+    /// the stream around its time; any other id in the newest `scanLimit` entries.
+    public func find(eventID: String, scanLimit: Int = 100_000) async throws -> LoggedDecision? {
+        if let millis = EventID.unixMillis(ofUUIDv7: eventID) {
+            return try await scan(from: "\(max(millis - 30_000, 0))", to: "\(millis + 30_000)", forward: true, limit: scanLimit, eventID: eventID)
+        }
+        return try await scan(from: "+", to: "-", forward: false, limit: scanLimit, eventID: eventID)
+    }
+
+    /// Every decision of the stream, oldest first, up to `limit`.
+    public func all(limit: Int = 100_000) async throws -> [LoggedDecision] {
+        var decisions: [LoggedDecision] = []
+        try await page(from: "-", to: "+", forward: true, limit: limit) { fields in
+            if let decision = try Self.decode(fields) { decisions.append(decision) }
+            return false
+        }
+        return decisions
+    }
+
+    private func scan(from start: String, to end: String, forward: Bool, limit: Int, eventID: String) async throws -> LoggedDecision? {
+        var found: LoggedDecision?
+        try await page(from: start, to: end, forward: forward, limit: limit) { fields in
+            guard fields["event_id"].map({ String(decoding: $0, as: UTF8.self) }) == eventID else { return false }
+            found = try Self.decode(fields)
+            return true
+        }
+        return found
+    }
+
+    /// Walks the range a page at a time until `visit` returns `true` or `limit` entries were seen.
+    private func page(
+        from start: String,
+        to end: String,
+        forward: Bool,
+        limit: Int,
+        visit: ([String: [UInt8]]) throws -> Bool
+    ) async throws {
+        var cursor = start
+        var seen = 0
+        var exclusive = false
+        while seen < limit {
+            let count = min(1000, limit - seen)
+            let from = exclusive ? "(" + cursor : cursor
+            let reply = try await redis.command([forward ? "XRANGE" : "XREVRANGE", keys.decisions, from, end, "COUNT", "\(count)"])
+            guard let entries = reply.elements, !entries.isEmpty else { return }
+            for entry in entries {
+                guard let parts = entry.elements, parts.count == 2, let id = parts[0].text, let values = parts[1].elements else { continue }
+                cursor = id
+                seen += 1
+                var fields: [String: [UInt8]] = [:]
+                var index = 0
+                while index + 1 < values.count {
+                    if let name = values[index].text { fields[name] = values[index + 1].bytes ?? [] }
+                    index += 2
+                }
+                if try visit(fields) { return }
+            }
+            exclusive = true
+            if entries.count < count { return }
+        }
+    }
+
+    static func decode(_ fields: [String: [UInt8]]) throws -> LoggedDecision? {
+        guard let body = fields["body"] else { return nil }
+        var buffer = ByteBuffer(bytes: body)
+        return try LoggedDecision(body: &buffer)
+    }
+}
