@@ -20,16 +20,18 @@ func coupon(_ id: String, discount: Double = 0.1, category: String = "books", sh
     )
 }
 
-func tinyModel(_ kind: ModelKind) throws -> ScoringModel {
-    try ScoringModel(
-        ModelDefinition(
-            version: "tiny-\(kind.rawValue)",
-            createdAt: "2026-11-24T00:00:00Z",
-            kind: kind,
-            alpha: kind == .linucb ? 0.5 : 0,
-            features: tinySchema,
-            theta: [0.5, -1, 2],
-            aInverse: kind == .linucb ? [2, 0.5, 0, 0.5, 1, 0, 0, 0, 0.25] : []
-        )
+func tinyDefinition(_ kind: ModelKind) -> ModelDefinition {
+    ModelDefinition(
+        version: "tiny-\(kind.rawValue)",
+        createdAt: "2026-11-24T00:00:00Z",
+        kind: kind,
+        alpha: kind == .linucb ? 0.5 : 0,
+        features: tinySchema,
+        theta: [0.5, -1, 2],
+        aInverse: kind == .linucb ? [2, 0.5, 0, 0.5, 1, 0, 0, 0, 0.25] : []
     )
+}
+
+func tinyModel(_ kind: ModelKind) throws -> ScoringModel {
+    try ScoringModel(tinyDefinition(kind))
 }

@@ -27,7 +27,16 @@ import Testing
     }
 
     private func decision() -> Decision {
-        Decision(easyID: "1", modelVersion: "v", degraded: [], candidates: [], scores: BatchScores(), ranked: [], timings: .init())
+        Decision(
+            eventID: "e",
+            easyID: "1",
+            modelVersion: "v",
+            degraded: [],
+            candidates: [],
+            scores: BatchScores(),
+            exploration: Exploration(policy: .greedy, seed: 0, ranked: [], eligible: 0),
+            timings: .init()
+        )
     }
 
     @Test func beyondTheBoundRequestsAreOverloadedAndAFinishedOneFreesItsSlot() throws {

@@ -40,6 +40,8 @@ import Testing
             logger.logLevel = .critical
             let dispatcher = RequestDispatcher(
                 models: models,
+                exploration: engine.exploration,
+                rewards: RewardIntake(token: nil, sink: nil),
                 admission: admission,
                 reloader: nil,
                 componentStates: { [] },

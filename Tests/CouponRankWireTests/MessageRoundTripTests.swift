@@ -33,21 +33,38 @@ import Testing
         }
     }
 
-    @Test func everyTruncationOfAResponseIsMalformed() throws {
+    @Test func everyTruncationOfAResponseIsMalformedExceptAtTheEndOfRevisionTwo() throws {
         let response = RankResponse(
             modelVersion: "v9",
             degraded: [.userFeatures, .stats],
             timings: .init(fetchMicros: 1, contextMicros: 2, scoreMicros: 3, totalMicros: 6),
-            items: [.init(couponID: "C1", score: -1.5, probability: 0, name: "ü")]
+            items: [.init(couponID: "C1", score: -1.5, probability: 0, name: "ü", propensity: 0.25)],
+            eventID: "evt-9",
+            policy: 2
         )
         var full = ByteBuffer()
         response.encode(into: &full)
         #expect(try RankResponse(payload: &full) == response)
         full.moveReaderIndex(to: 0)
+        // Where a revision 2 answer ends: the revision 3 fields are 2 + 5 + 1 + 2 + 8 bytes.
+        let revisionTwoEnd = full.readableBytes - (2 + 5 + 1 + 2 + 8)
         for length in 0..<full.readableBytes {
             var truncated = full.getSlice(at: 0, length: length)!
-            #expect(throws: WireError.self) { try RankResponse(payload: &truncated) }
+            if length == revisionTwoEnd {
+                let old = try RankResponse(payload: &truncated)
+                #expect(old.eventID == "" && old.items.map(\.propensity) == [1])
+            } else {
+                #expect(throws: WireError.self) { try RankResponse(payload: &truncated) }
+            }
         }
+    }
+
+    @Test func aRequestFromARevisionTwoClientHasNoEventIDAndNoFlags() throws {
+        var payload = ByteBuffer()
+        RankRequest(easyID: "7", topK: 3, eventID: "dropped", flags: .noExploration).encode(into: &payload)
+        var old = payload.getSlice(at: 0, length: payload.readableBytes - (2 + 7 + 2))!
+        let decoded = try RankRequest(payload: &old)
+        #expect(decoded.eventID == "" && decoded.flags == [])
     }
 
     @Test func errorCodesCarryTheirDocumentedRetryClass() {

@@ -8,10 +8,31 @@ import Testing
 @Suite struct VectorTests {
     /// What each decodable vector must decode to, as PROTOCOL.md §10 and the vector comments say.
     static let expectedMessages: [String: any WireMessage & Sendable] = [
-        "rank-request.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"]),
-        "rank-request-extra-field.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"]),
-        "rank-request-filters.hex": RankRequest(easyID: "user-ä", topK: 0, candidateIDs: ["C000001", "C000002"]),
+        "rank-request.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"], eventID: "evt-0001"),
+        "rank-request-rev1.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"]),
+        "rank-request-extra-field.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"], eventID: "evt-0001"),
+        "rank-request-filters.hex": RankRequest(
+            easyID: "user-ä",
+            topK: 0,
+            candidateIDs: ["C000001", "C000002"],
+            flags: .noExploration
+        ),
         "rank-response.hex": RankResponse(
+            modelVersion: "tiny-1",
+            degraded: [],
+            timings: .init(fetchMicros: 120, contextMicros: 35, scoreMicros: 18, totalMicros: 180),
+            items: [
+                .init(couponID: "C000303", score: 1.4325412902673356, probability: 0.6, name: "30% off travel"),
+                .init(couponID: "C000001", score: 1.0295330011518529, probability: 0.2, name: "10% off books"),
+            ],
+            eventID: "evt-0001",
+            policy: 0
+        ),
+        "reward-request.hex": RewardRequest(token: "r3ward", eventID: "evt-0001", couponID: "C000303", kind: .click, value: 1),
+        "reward-response.hex": RewardResponse(),
+        "admin-exploration-request.hex": AdminExplorationRequest(token: "s3cret", enabled: false, scope: .fleet),
+        "admin-exploration-response.hex": AdminExplorationResponse(previouslyEnabled: true, enabled: false, receivers: 3),
+        "rank-response-rev2.hex": RankResponse(
             modelVersion: "v1",
             degraded: .stats,
             timings: .init(fetchMicros: 120, contextMicros: 35, scoreMicros: 18, totalMicros: 180),
@@ -43,6 +64,12 @@ import Testing
 
     static let expectedHeaders: [String: (UInt64, UInt32)] = [
         "rank-request.hex": (1, 50_000),
+        "rank-request-rev1.hex": (1, 50_000),
+        "rank-response-rev2.hex": (1, 0),
+        "reward-request.hex": (30, 0),
+        "reward-response.hex": (30, 0),
+        "admin-exploration-request.hex": (40, 10_000_000),
+        "admin-exploration-response.hex": (40, 0),
         "rank-request-extra-field.hex": (1, 50_000),
         "rank-request-filters.hex": (2, 0),
         "rank-response.hex": (1, 0),
@@ -81,8 +108,8 @@ import Testing
 
         // Encoding the message gives the vector's bytes back.
         // Vectors from another revision re-encode differently: one carries fields from the
-        // future, which the decoder skipped; one lacks fields a revision 2 encoder writes.
-        if !["rank-request-extra-field.hex", "health-response-rev1.hex"].contains(name) {
+        // future, which the decoder skipped; the others lack fields today's encoder writes.
+        if !["rank-request-extra-field.hex", "health-response-rev1.hex", "rank-request-rev1.hex", "rank-response-rev2.hex"].contains(name) {
             var encoded = ByteBuffer()
             writeFrame(expected, into: &encoded, requestID: requestID, budget: budget)
             #expect(Array(encoded.readableBytesView) == vector.bytes)
@@ -137,10 +164,18 @@ import Testing
         case "UNSUPPORTED_VERSION":
             #expect(frame.header.version != FrameHeader.currentVersion)
         case "UNKNOWN_MESSAGE_TYPE":
-            #expect(![MessageType.rankRequest, .healthRequest, .adminReloadRequest].contains(frame.header.messageType))
+            #expect(
+                ![MessageType.rankRequest, .healthRequest, .rewardRequest, .adminReloadRequest, .adminExplorationRequest]
+                    .contains(frame.header.messageType)
+            )
         case _ where frame.header.messageType == .adminReloadRequest:
             var payload = frame.payload
             #expect(throws: WireError.self) { try AdminReloadRequest(payload: &payload) }
+        case _ where frame.header.messageType == .rewardRequest:
+            var payload = frame.payload
+            #expect(throws: WireError(.invalidArgument, "reward kind 9 is unknown (1 click, 2 conversion)")) {
+                try RewardRequest(payload: &payload)
+            }
         default:
             #expect(frame.header.messageType == .rankRequest)
             var payload = frame.payload
@@ -182,6 +217,10 @@ import Testing
         case let message as ErrorResponse: #expect(try ErrorResponse(payload: &payload) == message)
         case let message as AdminReloadRequest: #expect(try AdminReloadRequest(payload: &payload) == message)
         case let message as AdminReloadResponse: #expect(try AdminReloadResponse(payload: &payload) == message)
+        case let message as RewardRequest: #expect(try RewardRequest(payload: &payload) == message)
+        case let message as RewardResponse: #expect(try RewardResponse(payload: &payload) == message)
+        case let message as AdminExplorationRequest: #expect(try AdminExplorationRequest(payload: &payload) == message)
+        case let message as AdminExplorationResponse: #expect(try AdminExplorationResponse(payload: &payload) == message)
         default: Issue.record("no decoder for \(type(of: expected))")
         }
     }

@@ -8,6 +8,8 @@ The first comment lines say what a receiver must do with the bytes:
   # expect: error <CODE> close        the server answers an Error frame (request id 0) and closes
 Run:  python3 proto-spec/vectors/generate.py   (rewrites the files in this folder)
 """
+import json
+import math
 import os
 import struct
 
@@ -34,7 +36,33 @@ def id_list(ids):
 
 
 def rank_request(easy_id, top_k, candidates, excluded):
+    """A revision 1-2 RankRequest payload."""
     return s16(easy_id) + struct.pack(">H", top_k) + id_list(candidates) + id_list(excluded)
+
+
+def rank_request_rev3(easy_id, top_k, candidates, excluded, event_id, flags):
+    return rank_request(easy_id, top_k, candidates, excluded) + s16(event_id) + struct.pack(">H", flags)
+
+
+def tiny_model_answer(easy_id, top_k, excluded):
+    """The ranking MODEL.md §3 gives for the vector fixture: every formula written out here."""
+    examples = os.path.join(HERE, "..", "examples")
+    fixture = json.load(open(os.path.join(examples, "vector-fixture.json")))
+    model = json.load(open(os.path.join(examples, fixture["model"])))
+    user = fixture["users"][easy_id]
+    theta, a_inv, alpha = model["theta"], model["a_inverse"], model["alpha"]
+    d = len(theta)
+    scored = []
+    for coupon in fixture["candidates"][easy_id]:
+        if coupon["id"] in excluded:
+            continue
+        x = [1.0, (user["numeric"]["x"] - 1) / 2, coupon["discount_rate"]]  # bias, user.x (mean 1, std 2), discount
+        linear = sum(t * v for t, v in zip(theta, x))
+        quadratic = sum(x[i] * sum(a_inv[i * d + j] * x[j] for j in range(d)) for i in range(d))
+        score = linear + alpha * math.sqrt(max(quadratic, 0))
+        scored.append((score, min(max(linear, 0), 1), coupon))
+    scored.sort(key=lambda s: (-s[0], s[2]["id"].encode()))
+    return model["version"], scored[:top_k]
 
 
 def write(name, expect, description, data, split=()):
@@ -50,21 +78,54 @@ def write(name, expect, description, data, split=()):
 
 def main():
     write("rank-request.hex", "decode RankRequest",
-          "request 1, budget 50000 us: easy_id \"12345\", top_k 5, no candidate filter, exclude C000202",
+          "request 1, budget 50000 us: easy_id \"12345\", top_k 5, no candidate filter, exclude C000202, "
+          "event_id \"evt-0001\", flags 0 (revision 3)",
+          frame(0x01, 1, rank_request_rev3("12345", 5, [], ["C000202"], "evt-0001", 0), budget_us=50_000), split=(4, 24))
+    write("rank-request-rev1.hex", "decode RankRequest",
+          "request 1 from a revision 1-2 client: no event_id or flags; they read as \"\" (the server makes one) and 0",
           frame(0x01, 1, rank_request("12345", 5, [], ["C000202"]), budget_us=50_000), split=(4, 24))
     write("rank-request-filters.hex", "decode RankRequest",
-          "request 2, no budget: easy_id \"user-\u00e4\" (UTF-8), top_k 0, candidates C000001 C000002, no exclusions",
-          frame(0x01, 2, rank_request("user-\u00e4", 0, ["C000001", "C000002"], [])), split=(4, 24))
+          "request 2, no budget: easy_id \"user-\u00e4\" (UTF-8), top_k 0, candidates C000001 C000002, no exclusions, "
+          "no event_id, flags 1 (no exploration)",
+          frame(0x01, 2, rank_request_rev3("user-\u00e4", 0, ["C000001", "C000002"], [], "", 1)), split=(4, 24))
     write("rank-request-extra-field.hex", "decode RankRequest",
-          "request 1 as rank-request.hex with 3 unknown trailing payload bytes, which a v1 reader ignores",
-          frame(0x01, 1, rank_request("12345", 5, [], ["C000202"]) + b"\x00\x01\x02", budget_us=50_000), split=(4, 24))
+          "request 1 as rank-request.hex with 3 unknown trailing payload bytes, which a reader ignores",
+          frame(0x01, 1, rank_request_rev3("12345", 5, [], ["C000202"], "evt-0001", 0) + b"\x00\x01\x02",
+                budget_us=50_000), split=(4, 24))
+    version, ranked = tiny_model_answer("12345", 5, ["C000202"])
+    payload = s16(version) + struct.pack(">BIIII", 0x00, 120, 35, 18, 180) + struct.pack(">H", len(ranked))
+    for score, probability, coupon in ranked:
+        payload += s16(coupon["id"]) + struct.pack(">dd", score, probability) + s16(coupon["name"])
+    payload += s16("evt-0001") + b"\x00" + struct.pack(">H", len(ranked)) + b"".join(struct.pack(">d", 1.0) for _ in ranked)
+    write("rank-response.hex", "decode RankResponse",
+          "answer to request 1 with examples/vector-fixture.json: model tiny-1, nothing degraded, timings 120/35/18/180 us, "
+          + ", ".join(f"{c['id']} score {s!r} probability {p!r}" for s, p, c in ranked)
+          + "; event_id evt-0001, policy 0 (greedy), propensities 1 (revision 3)",
+          frame(0x81, 1, payload), split=(4, 24))
     items = [("C000202", 0.5, 0.25, "45% off beauty"), ("C000001", 0.125, 0.0625, "10% off books")]
     payload = s16("v1") + struct.pack(">BIIII", 0x02, 120, 35, 18, 180) + struct.pack(">H", len(items))
     for coupon_id, score, probability, name in items:
         payload += s16(coupon_id) + struct.pack(">dd", score, probability) + s16(name)
-    write("rank-response.hex", "decode RankResponse",
-          "answer to request 1: model v1, stats degraded, timings 120/35/18/180 us, two items",
+    write("rank-response-rev2.hex", "decode RankResponse",
+          "an answer from a revision 1-2 server: model v1, stats degraded, two items; event_id reads as \"\", "
+          "policy 0, every propensity 1",
           frame(0x81, 1, payload), split=(4, 24))
+    write("reward-request.hex", "decode RewardRequest",
+          "request 30: token \"r3ward\", event_id \"evt-0001\", coupon C000303, kind 1 (click), value 1.0, time 0 (on receipt)",
+          frame(0x03, 30, s16("r3ward") + s16("evt-0001") + s16("C000303") + struct.pack(">BdQ", 1, 1.0, 0)),
+          split=(4, 24))
+    write("reward-response.hex", "decode RewardResponse", "answer to request 30: accepted, empty payload",
+          frame(0x83, 30, b""), split=(4,))
+    write("reward-bad-kind.hex", "error INVALID_ARGUMENT open",
+          "request 31: RewardRequest with kind 9",
+          frame(0x03, 31, s16("r3ward") + s16("evt-0001") + s16("C000303") + struct.pack(">BdQ", 9, 1.0, 0)),
+          split=(4, 24))
+    write("admin-exploration-request.hex", "decode AdminExplorationRequest",
+          "request 40: token \"s3cret\", enabled 0 (off), scope 1 (fleet)",
+          frame(0x11, 40, s16("s3cret") + b"\x00\x01", budget_us=10_000_000), split=(4, 24))
+    write("admin-exploration-response.hex", "decode AdminExplorationResponse",
+          "answer to request 40: was on, now off, reached 3 engines",
+          frame(0x91, 40, b"\x01\x00" + struct.pack(">I", 3)), split=(4, 24))
     write("health-request.hex", "decode HealthRequest", "request 7, empty payload",
           frame(0x02, 7, b""), split=(4,))
     write("health-response.hex", "decode HealthResponse",

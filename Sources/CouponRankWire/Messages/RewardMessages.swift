@@ -63,6 +63,9 @@ public struct RewardRequest: WireMessage, Hashable {
         self.eventID = try payload.readString16(field: "event_id", maximumBytes: WireLimits.maximumEventIDBytes)
         self.couponID = try payload.readString16(field: "coupon_id", maximumBytes: WireLimits.maximumCouponIDBytes)
         self.kind = Kind(rawValue: try payload.readRequired(UInt8.self, field: "kind"))
+        guard Kind.known.contains(kind) else {
+            throw WireError(.invalidArgument, "reward kind \(kind.rawValue) is unknown (1 click, 2 conversion)")
+        }
         self.value = try payload.readFloat64(field: "value")
         self.unixMillis = try payload.readRequired(UInt64.self, field: "time_ms")
     }
