@@ -325,6 +325,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CouponRankEventsTests",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankEngine",
+                "CouponRankEvents",
+                "CouponRankModelStore",
+                "CouponRankServer",
+                "CouponRankClient",
+                "CouponRankWire",
+                "CouponRankTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CouponRankOpsTests",
             dependencies: [
                 "CouponRankEngine",

@@ -13,23 +13,43 @@ public final class RedisServerFixture: @unchecked Sendable {
 
     public let port: Int
     private var process: Process?
+    /// With persistence: where the append-only file lives, kept across restarts.
+    private let dataDirectory: URL?
 
     public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
 
-    private init(port: Int) {
+    private init(port: Int, dataDirectory: URL?) {
         self.port = port
+        self.dataDirectory = dataDirectory
     }
 
-    /// Starts a server with no persistence.
-    public static func start() async throws -> RedisServerFixture {
-        let fixture = RedisServerFixture(port: try await freePort())
+    /// Starts a server with no persistence, or, when `persistent`, with an append-only file
+    /// synced on every write, so that what it acknowledged survives a SIGKILL and a restart.
+    public static func start(persistent: Bool = false) async throws -> RedisServerFixture {
+        var directory: URL?
+        if persistent {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("couponrank-redis-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            directory = url
+        }
+        let fixture = RedisServerFixture(port: try await freePort(), dataDirectory: directory)
         try await fixture.launch()
         return fixture
     }
 
+    /// Freezes the server (SIGSTOP): connections stay open and nothing is answered.
+    public func pause() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// Thaws a paused server (SIGCONT).
+    public func resume() {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGCONT) }
+    }
+
     /// Runs `body` with a fresh server, stopped afterwards whatever happens.
-    public static func with<T>(_ body: (RedisServerFixture) async throws -> T) async throws -> T {
-        let fixture = try await start()
+    public static func with<T>(persistent: Bool = false, _ body: (RedisServerFixture) async throws -> T) async throws -> T {
+        let fixture = try await start(persistent: persistent)
         do {
             let result = try await body(fixture)
             fixture.stop()
@@ -46,6 +66,7 @@ public final class RedisServerFixture: @unchecked Sendable {
     public func stop() {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
+        kill(process.processIdentifier, SIGCONT)
         process.waitUntilExit()
         self.process = nil
     }
@@ -61,9 +82,13 @@ public final class RedisServerFixture: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--daemonize", "no", "--loglevel", "warning",
+            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--daemonize", "no", "--loglevel", "warning",
         ]
+        if let dataDirectory {
+            process.arguments! += ["--appendonly", "yes", "--appendfsync", "always", "--dir", dataDirectory.path]
+        } else {
+            process.arguments! += ["--appendonly", "no"]
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -80,6 +105,7 @@ public final class RedisServerFixture: @unchecked Sendable {
 
     deinit {
         stop()
+        if let dataDirectory { try? FileManager.default.removeItem(at: dataDirectory) }
     }
 
     /// A port the kernel just handed out and released.

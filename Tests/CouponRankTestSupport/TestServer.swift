@@ -41,6 +41,9 @@ public struct TestServer: Sendable {
         model: ScoringModel? = nil,
         models: ModelSlot? = nil,
         reloader: (any ModelReloading)? = nil,
+        sink: (any DecisionSink)? = nil,
+        exploration: ExplorationSwitch = ExplorationSwitch(),
+        rewards: (any RewardSink)? = nil,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         var configuration = configuration
@@ -53,9 +56,10 @@ public struct TestServer: Sendable {
         let admissionController = AdmissionController(configuration: admission)
         let server = RPCServer(
             configuration: configuration,
-            engine: RankEngine(sources: sources, models: models),
+            engine: RankEngine(sources: sources, models: models, sink: sink, exploration: exploration),
             admission: admissionController,
             reloader: reloader,
+            rewards: rewards,
             logger: logger,
             onListening: port.report
         )
