@@ -35,6 +35,8 @@ struct OpsHarness: Sendable {
     static func with<T: Sendable>(
         sources: SourceFanOut = .stubs(TestServer.generator, timeouts: TestServer.relaxedTimeouts),
         admission: AdmissionConfiguration = TestServer.relaxedAdmission,
+        rewardToken: String? = nil,
+        rewardSink: (any RewardSink)? = nil,
         _ body: @Sendable (OpsHarness) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "ops-test")
@@ -64,6 +66,7 @@ struct OpsHarness: Sendable {
             configuration: OpsConfiguration(host: "127.0.0.1", port: 0, rankBudget: .seconds(5)),
             engine: engine,
             admission: admission,
+            rewards: RewardIntake(token: rewardToken, sink: rewardSink, metricsFactory: factory),
             registry: registry,
             logger: logger
         ) { port in

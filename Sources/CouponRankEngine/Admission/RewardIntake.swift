@@ -34,12 +34,12 @@ public struct RewardIntake: Sendable {
     public let sink: (any RewardSink)?
     private let counters: [String: Counter]
 
-    public init(token: String?, sink: (any RewardSink)?) {
+    public init(token: String?, sink: (any RewardSink)?, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.token = token.flatMap { $0.isEmpty ? nil : $0 }
         self.sink = sink
         let outcomes = ["accepted"] + Refusal.Code.allCases.map(\.rawValue)
         self.counters = Dictionary(uniqueKeysWithValues: outcomes.map {
-            ($0, Counter(label: "couponrank_rewards_total", dimensions: [("outcome", $0)]))
+            ($0, Counter(label: "couponrank_rewards_total", dimensions: [("outcome", $0)], factory: metricsFactory))
         })
     }
 
