@@ -7,6 +7,7 @@ import math
 import os
 import platform
 import subprocess
+import sys
 from datetime import datetime, timezone
 
 
@@ -222,6 +223,16 @@ def main():
             capture_output=True, text=True, check=True,
         ).stdout
         w(table.replace("# Engine goals", "## Engine goals", 1).rstrip())
+        w("")
+    decision_log = os.path.join(os.path.dirname(os.path.abspath(__file__)), "decision-log.json")
+    if os.path.exists(decision_log):
+        # The decision log's cost comes from its own run (decision_log.sh), kept between its markers.
+        sys.path.insert(0, os.path.dirname(decision_log))
+        import decision_log_table
+        section = decision_log_table.render(json.load(open(decision_log)))
+        w(decision_log_table.BEGIN)
+        w(section.replace("# Decision log cost", "## Decision log cost", 1).rstrip())
+        w(decision_log_table.END)
         w("")
     w("## Commands")
     w("")

@@ -60,7 +60,7 @@ import Testing
         let record = try #require(json["record"] as? [String: Any])
         #expect(record["seed"] as? String == String(PolicyRandom.seed(eventID: "evt-0001", modelVersion: "tiny-1"), radix: 16))
         #expect(jsonNumbers("propensity", in: line) == [0.9 + 0.1 / 3])
-        #expect(jsonNumbers("score", in: line) == [1.4325412902673356])
+        #expect(jsonNumbers("score", in: line) == [Double(Float(1.4325412902673356))])
     }
 
     private var examplePath: String {

@@ -53,7 +53,7 @@ struct EventLogTests {
             for answer in answers {
                 let line = try #require(decisionLines.first { $0.contains(#""event_id": "\#(answer.eventID)""#) }, "\(answer.eventID)")
                 #expect(jsonNumbers("propensity", in: line) == answer.items.map(\.propensity))
-                #expect(jsonNumbers("score", in: line) == answer.items.map(\.score))
+                #expect(jsonNumbers("score", in: line) == answer.items.map { Double(Float($0.score)) })
                 #expect(line.contains(#""model_version": "\#(model.version)""#))
             }
             for answer in answers.prefix(10) {
@@ -137,7 +137,9 @@ struct EventLogTests {
             for entry in page {
                 guard let parts = entry.elements, let fields = parts.last?.elements, let id = parts.first?.text else { continue }
                 start = "(" + id
-                if let index = fields.firstIndex(where: { $0.text == "event_id" }), let eventID = fields[index + 1].text {
+                if let index = fields.firstIndex(where: { $0.text == "body" }), let body = fields[index + 1].bytes,
+                    let eventID = DecisionLogReader.eventID(ofBody: body)
+                {
                     ids.insert(eventID)
                 }
             }

@@ -31,9 +31,17 @@ class Reader:
     def u16(self): return struct.unpack(">H", self.take(2))[0]
     def u32(self): return struct.unpack(">I", self.take(4))[0]
     def u64(self): return struct.unpack(">Q", self.take(8))[0]
+    def f32(self): return struct.unpack(">f", self.take(4))[0]
     def f64(self): return struct.unpack(">d", self.take(8))[0]
     def str16(self): return self.take(self.u16()).decode("utf-8")
     def pairs(self, value): return {self.str16(): value() for _ in range(self.u16())}
+
+
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
 
 
 def decode_decision(body):
@@ -44,13 +52,16 @@ def decode_decision(body):
     record = {
         "event_id": r.str16(), "time_ms": r.u64(), "easy_id": r.str16(), "model_version": r.str16(),
         "policy": ["greedy", "epsilon_greedy", "softmax"][r.u8()], "policy_parameter": r.f64(),
-        "seed": f"{r.u64():016x}", "degraded": r.u8(), "eligible": r.u32(),
-        "score_max": r.f64(), "normalizer": r.f64(),
-        "user_numeric": r.pairs(r.f64), "user_categorical": r.pairs(r.str16), "items": [],
+        "degraded": r.u8(), "eligible": r.u32(),
     }
+    if record["policy"] == "softmax":
+        record["score_max"], record["normalizer"] = r.f64(), r.f64()
+    seed = fnv1a64(record["event_id"].encode() + bytes([0x1F]) + record["model_version"].encode())
+    record["seed"] = f"{seed:016x}"
+    record.update({"user_numeric": r.pairs(r.f64), "user_categorical": r.pairs(r.str16), "items": []})
     for _ in range(r.u16()):
         record["items"].append({
-            "coupon_id": r.str16(), "score": r.f64(), "probability": r.f64(), "propensity": r.f64(),
+            "coupon_id": r.str16(), "score": r.f32(), "probability": r.f32(), "propensity": r.f64(),
             "choice": r.u8(), "category": r.str16(), "shop": r.str16(), "discount_rate": r.f64(),
             "min_spend": r.f64(), "days_to_expiry": r.f64(), "attributes": r.pairs(r.f64),
             "labels": r.pairs(r.str16), "ctr": r.f64(), "cvr": r.f64(),

@@ -76,12 +76,11 @@ def decision_record():
     """EVENTS.md §2.2, field by field: an ε-greedy decision of tiny-1 with one shown coupon."""
     f64 = lambda v: struct.pack(">d", v)
     pairs = lambda d, enc: struct.pack(">H", len(d)) + b"".join(s16(k) + enc(v) for k, v in sorted(d.items()))
-    seed = fnv1a64(b"evt-0001" + b"\x1f" + b"tiny-1")
     body = b"\x01" + s16("evt-0001") + struct.pack(">Q", 1764072000123) + s16("42") + s16("tiny-1")
-    body += b"\x01" + f64(0.1) + struct.pack(">Q", seed) + b"\x00" + struct.pack(">I", 3) + f64(0.0) + f64(0.0)
+    body += b"\x01" + f64(0.1) + b"\x00" + struct.pack(">I", 3)  # epsilon-greedy: no softmax aggregates
     body += pairs({"x": 2.0}, f64) + pairs({"segment": "vip"}, s16)
     body += struct.pack(">H", 1)
-    body += s16("C000303") + f64(1.4325412902673356) + f64(0.6) + f64(0.9 + 0.1 / 3) + b"\x02"
+    body += s16("C000303") + struct.pack(">ff", 1.4325412902673356, 0.6) + f64(0.9 + 0.1 / 3) + b"\x02"
     body += s16("travel") + s16("shop-0303") + f64(0.3) + f64(10000.0) + f64(30.0)
     body += pairs({}, f64) + pairs({}, s16) + f64(0.02) + f64(0.002)
     return body
@@ -175,8 +174,8 @@ def main():
 
     lines = ["# EVENTS.md §2.2: a decision record (the `body` field of an events:decisions entry), not a frame.",
              "# event_id evt-0001, time 1764072000123 ms, easy_id 42, model tiny-1, policy 1 (epsilon-greedy) with",
-             "# epsilon 0.1, seed FNV-1a 64 of \"evt-0001\" 0x1f \"tiny-1\", nothing degraded, 3 eligible, user x=2 and",
-             "# segment vip; one item: C000303 score 1.4325412902673356 probability 0.6 propensity 0.9 + 0.1/3,",
+             "# epsilon 0.1, nothing degraded, 3 eligible, user x=2 and segment vip; one item: C000303",
+             "# score 1.4325412902673356 and probability 0.6 as binary32, propensity 0.9 + 0.1/3 as binary64,",
              "# choice 2 (best), travel, shop-0303, discount 0.3, min_spend 10000, 30 days, ctr 0.02, cvr 0.002"]
     data = decision_record()
     lines += [" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]

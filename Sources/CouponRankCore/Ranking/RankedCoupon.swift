@@ -10,14 +10,25 @@ public struct RankedCoupon: Sendable, Hashable {
     public var propensity: Double
     /// How the policy chose this slot.
     public var choice: SlotChoice
+    /// Where the coupon is in the candidate list it was ranked from; -1 when unknown.
+    public var candidateIndex: Int
 
-    public init(id: String, name: String, score: Double, probability: Double, propensity: Double = 1, choice: SlotChoice = .best) {
+    public init(
+        id: String,
+        name: String,
+        score: Double,
+        probability: Double,
+        propensity: Double = 1,
+        choice: SlotChoice = .best,
+        candidateIndex: Int = -1
+    ) {
         self.id = id
         self.name = name
         self.score = score
         self.probability = probability
         self.propensity = propensity
         self.choice = choice
+        self.candidateIndex = candidateIndex
     }
 }
 
@@ -86,7 +97,8 @@ public enum Ranker {
                     id: candidates[index].id,
                     name: candidates[index].name,
                     score: scored.scores[index],
-                    probability: scored.probabilities[index]
+                    probability: scored.probabilities[index],
+                    candidateIndex: index
                 )
             )
             if ranked.count == topK { break }

@@ -33,12 +33,14 @@ public struct DecisionLog: DecisionSink {
 }
 
 extension Decision: StreamEntry {
-    /// `event_id`, then `body`: the record of EVENTS.md §2.2.
+    /// One field, `body`: the record of EVENTS.md §2.2.
     public func streamFields() -> [[UInt8]] {
-        var buffer = ByteBufferAllocator().buffer(capacity: 256 + 160 * ranked.count)
+        var buffer = ByteBufferAllocator().buffer(capacity: 256 + 128 * ranked.count)
         LoggedDecision(self).encode(into: &buffer)
-        return [Array("event_id".utf8), Array(eventID.utf8), Array("body".utf8), Array(buffer.readableBytesView)]
+        return [Self.bodyField, Array(buffer.readableBytesView)]
     }
+
+    private static let bodyField = Array("body".utf8)
 }
 
 extension Reward: StreamEntry {

@@ -30,6 +30,9 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
         public var batchSize: Int
         /// The stream's approximate bound (`MAXLEN ~`).
         public var maximumLength: Int
+        /// How long the writer lets entries gather after waking for a short queue, so that a busy
+        /// engine writes batches instead of waking (and switching threads) for every entry.
+        public var linger: Duration
         /// How long shutdown may spend flushing the queue.
         public var flushDeadline: Duration
         public var connectTimeout: Duration
@@ -41,6 +44,7 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
             queueCapacity: Int = 65_536,
             batchSize: Int = 256,
             maximumLength: Int = 1_000_000,
+            linger: Duration = .milliseconds(2),
             flushDeadline: Duration = .seconds(2),
             connectTimeout: Duration = .seconds(1),
             commandTimeout: Duration = .seconds(1)
@@ -51,6 +55,7 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
             self.queueCapacity = queueCapacity
             self.batchSize = batchSize
             self.maximumLength = maximumLength
+            self.linger = linger
             self.flushDeadline = flushDeadline
             self.connectTimeout = connectTimeout
             self.commandTimeout = commandTimeout
@@ -178,10 +183,18 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
         var flushEnd: ContinuousClock.Instant?
         while true {
             condition.lock()
+            var waited = false
             while queue.isEmpty, !stopping {
                 writerWaiting = true
                 condition.wait()
                 writerWaiting = false
+                waited = true
+            }
+            if waited, !stopping, queue.count < configuration.batchSize, configuration.linger > Duration.zero {
+                condition.unlock()
+                let (seconds, attoseconds) = configuration.linger.components
+                Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) * 1e-18)
+                condition.lock()
             }
             if stopping, flushEnd == nil { flushEnd = .now + configuration.flushDeadline }
             if queue.isEmpty || (flushEnd.map { ContinuousClock.now >= $0 } ?? false) {

@@ -31,7 +31,8 @@ public struct LoggedDecision: Sendable, Hashable {
     public var easyID: String
     public var modelVersion: String
     public var policy: ExplorationPolicy
-    public var seed: UInt64
+    /// Not in the record: derived from the event id and model version (MODEL.md §3.1).
+    public var seed: UInt64 { PolicyRandom.seed(eventID: eventID, modelVersion: modelVersion) }
     public var degraded: UInt8
     public var eligible: Int
     public var scoreMax: Double
@@ -45,7 +46,6 @@ public struct LoggedDecision: Sendable, Hashable {
         easyID: String,
         modelVersion: String,
         policy: ExplorationPolicy,
-        seed: UInt64,
         degraded: UInt8,
         eligible: Int,
         scoreMax: Double,
@@ -58,7 +58,6 @@ public struct LoggedDecision: Sendable, Hashable {
         self.easyID = easyID
         self.modelVersion = modelVersion
         self.policy = policy
-        self.seed = seed
         self.degraded = degraded
         self.eligible = eligible
         self.scoreMax = scoreMax
@@ -76,7 +75,6 @@ public struct LoggedDecision: Sendable, Hashable {
             easyID: decision.easyID,
             modelVersion: decision.modelVersion,
             policy: exploration.policy,
-            seed: exploration.seed,
             degraded: decision.degraded.rawValue,
             eligible: exploration.eligible,
             scoreMax: exploration.scoreMax,
@@ -85,20 +83,25 @@ public struct LoggedDecision: Sendable, Hashable {
             items: []
         )
         let candidates = decision.candidates
+        let stats = decision.stats
         items = exploration.ranked.map { shown in
-            let coupon = candidates.first { $0.id == shown.id }!
+            let index = candidates.indices.contains(shown.candidateIndex) && candidates[shown.candidateIndex].id == shown.id
+                ? shown.candidateIndex : candidates.firstIndex { $0.id == shown.id }!
+            // Sources list statistics in candidate order, so the same position usually holds them.
+            let aligned = stats.couponIDs.indices.contains(index) && stats.couponIDs[index] == shown.id
             return Item(
-                coupon: coupon,
+                coupon: candidates[index],
                 score: shown.score,
                 probability: shown.probability,
                 propensity: shown.propensity,
                 choice: shown.choice,
-                stats: decision.stats[shown.id]
+                stats: aligned ? stats.entries[index] : stats[shown.id]
             )
         }
     }
 
-    /// The body of the stream entry (EVENTS.md §2.2).
+    /// The body of the stream entry (EVENTS.md §2.2). Scores and probabilities are kept as
+    /// binary32: they are informational, and replay recomputes them from the inputs.
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(Self.format)
         buffer.writeString16(eventID)
@@ -107,19 +110,20 @@ public struct LoggedDecision: Sendable, Hashable {
         buffer.writeString16(modelVersion)
         buffer.writeInteger(policy.code)
         buffer.writeFloat64(policy.parameter)
-        buffer.writeInteger(seed)
         buffer.writeInteger(degraded)
         buffer.writeInteger(UInt32(clamping: eligible))
-        buffer.writeFloat64(scoreMax)
-        buffer.writeFloat64(normalizer)
+        if case .softmax = policy {
+            buffer.writeFloat64(scoreMax)
+            buffer.writeFloat64(normalizer)
+        }
         Self.writePairs(user.numeric, into: &buffer) { $0.writeFloat64($1) }
         Self.writePairs(user.categorical, into: &buffer) { $0.writeString16($1) }
         buffer.writeInteger(UInt16(items.count))
         for item in items {
             let coupon = item.coupon
             buffer.writeString16(coupon.id)
-            buffer.writeFloat64(item.score)
-            buffer.writeFloat64(item.probability)
+            buffer.writeInteger(Float(item.score).bitPattern)
+            buffer.writeInteger(Float(item.probability).bitPattern)
             buffer.writeFloat64(item.propensity)
             buffer.writeInteger(item.choice.rawValue)
             buffer.writeString16(coupon.category)
@@ -152,11 +156,14 @@ public struct LoggedDecision: Sendable, Hashable {
         } catch {
             throw WireError(.malformedPayload, "policy: \(error)")
         }
-        let seed = try body.readRequired(UInt64.self, field: "seed")
         let degraded = try body.readRequired(UInt8.self, field: "degraded")
         let eligible = Int(try body.readRequired(UInt32.self, field: "eligible"))
-        let scoreMax = try body.readFloat64(field: "score_max")
-        let normalizer = try body.readFloat64(field: "normalizer")
+        var scoreMax = 0.0
+        var normalizer = 0.0
+        if case .softmax = policy {
+            scoreMax = try body.readFloat64(field: "score_max")
+            normalizer = try body.readFloat64(field: "normalizer")
+        }
         let numeric = try Self.readPairs(&body, field: "user_numeric") { (b: inout ByteBuffer) throws(WireError) in try b.readFloat64(field: "value") }
         let categorical = try Self.readPairs(&body, field: "user_categorical") { (b: inout ByteBuffer) throws(WireError) in try b.readString16(field: "value") }
         let count = Int(try body.readRequired(UInt16.self, field: "item count"))
@@ -164,8 +171,8 @@ public struct LoggedDecision: Sendable, Hashable {
         items.reserveCapacity(count)
         for _ in 0..<count {
             let id = try body.readString16(field: "coupon_id")
-            let score = try body.readFloat64(field: "score")
-            let probability = try body.readFloat64(field: "probability")
+            let score = Double(Float(bitPattern: try body.readRequired(UInt32.self, field: "score")))
+            let probability = Double(Float(bitPattern: try body.readRequired(UInt32.self, field: "probability")))
             let propensity = try body.readFloat64(field: "propensity")
             let choice = SlotChoice(rawValue: try body.readRequired(UInt8.self, field: "choice"))
             let category = try body.readString16(field: "category")
@@ -195,7 +202,6 @@ public struct LoggedDecision: Sendable, Hashable {
             easyID: easyID,
             modelVersion: modelVersion,
             policy: policy,
-            seed: seed,
             degraded: degraded,
             eligible: eligible,
             scoreMax: scoreMax,

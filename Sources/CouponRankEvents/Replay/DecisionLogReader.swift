@@ -34,7 +34,7 @@ public struct DecisionLogReader: Sendable {
     private func scan(from start: String, to end: String, forward: Bool, limit: Int, eventID: String) async throws -> LoggedDecision? {
         var found: LoggedDecision?
         try await page(from: start, to: end, forward: forward, limit: limit) { fields in
-            guard fields["event_id"].map({ String(decoding: $0, as: UTF8.self) }) == eventID else { return false }
+            guard let body = fields["body"], Self.eventID(ofBody: body) == eventID else { return false }
             found = try Self.decode(fields)
             return true
         }
@@ -72,6 +72,14 @@ public struct DecisionLogReader: Sendable {
             exclusive = true
             if entries.count < count { return }
         }
+    }
+
+    /// The event id at the start of a record (after its format byte), without decoding the rest.
+    public static func eventID(ofBody body: [UInt8]) -> String? {
+        guard body.count >= 3 else { return nil }
+        let length = Int(body[1]) << 8 | Int(body[2])
+        guard body.count >= 3 + length else { return nil }
+        return String(decoding: body[3..<(3 + length)], as: UTF8.self)
     }
 
     static func decode(_ fields: [String: [UInt8]]) throws -> LoggedDecision? {
