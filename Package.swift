@@ -278,6 +278,8 @@ let package = Package(
         .testTarget(
             name: "CouponRankServerTests",
             dependencies: [
+                "CouponRankCore",
+                "CouponRankSources",
                 "CouponRankEngine",
                 "CouponRankServer",
                 "CouponRankClient",
@@ -291,6 +293,9 @@ let package = Package(
         .testTarget(
             name: "CouponRankModelStoreTests",
             dependencies: [
+                "CouponRankCore",
+                "CouponRankModelFile",
+                "CouponRankSources",
                 "CouponRankEngine",
                 "CouponRankModelStore",
                 "CouponRankServer",
@@ -304,6 +309,8 @@ let package = Package(
         .testTarget(
             name: "CouponRankUpstreamsTests",
             dependencies: [
+                "CouponRankCore",
+                "CouponRankSources",
                 "CouponRankEngine",
                 "CouponRankUpstreams",
                 "CouponRankServer",
@@ -344,6 +351,8 @@ let package = Package(
         .testTarget(
             name: "CouponRankOpsTests",
             dependencies: [
+                "CouponRankCore",
+                "CouponRankSources",
                 "CouponRankEngine",
                 "CouponRankOps",
                 "CouponRankServer",

@@ -41,7 +41,8 @@ import Testing
             defer { Task { await client.close() } }
             let start = ContinuousClock.now
             let error = await #expect(throws: ClientError.self) {
-                try await client.rank(RankRequest(easyID: "1"), timeout: .seconds(8), budget: .milliseconds(50))
+                // A budget a busy test machine does not spend queueing before the fetch starts.
+                try await client.rank(RankRequest(easyID: "1"), timeout: .seconds(8), budget: .milliseconds(400))
             }
             #expect(error?.serverError?.code == .deadlineExceeded)
             #expect(ContinuousClock.now - start < .seconds(5))  // the candidate source takes 20 s
