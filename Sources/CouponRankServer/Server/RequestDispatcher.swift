@@ -81,6 +81,9 @@ struct RequestDispatcher: Sendable {
         do throws(WireError) {
             let request = try AdminExplorationRequest(payload: &payload)
             try authenticateAdmin(request.token)
+            // Read first: with scope fleet, this engine's own subscription may act on the
+            // broadcast before this call sets the switch.
+            let previous = exploration.isEnabled
             var receivers: UInt32 = 0
             if request.scope == .fleet {
                 guard let reloader else {
@@ -92,7 +95,7 @@ struct RequestDispatcher: Sendable {
                     throw WireError(.upstreamUnavailable, "cannot set the fleet's exploration switch: \(error)")
                 }
             }
-            let previous = exploration.set(enabled: request.enabled)
+            exploration.set(enabled: request.enabled)
             logger.notice(
                 "exploration switched by an admin",
                 metadata: ["exploration.enabled": "\(request.enabled)", "admin.scope": "\(request.scope.rawValue)"]

@@ -68,7 +68,7 @@ struct ReplayCommand: AsyncParsableCommand {
             return
         }
         if replay.isIdentical {
-            print("identical: every score, probability and propensity recomputed bit for bit; the seed's draws give the logged order")
+            print("identical: every propensity recomputed bit for bit, every score and probability at the log's binary32; the seed's draws give the logged order")
         } else {
             print("DIFFERENT:")
             for difference in replay.differences { print("  \(difference)") }
