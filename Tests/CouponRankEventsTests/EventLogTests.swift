@@ -106,12 +106,15 @@ struct EventLogTests {
                 try await redis.restart()
                 try await rankFor(.milliseconds(1200))
                 redis.pause()
+                let beforeFreeze = ranks
                 try await rankFor(.milliseconds(800))
+                let duringFreeze = ranks - beforeFreeze
                 redis.resume()
                 try await rankFor(.milliseconds(1200))
                 await client.close()
-                // A rank that waited on the log would take the command timeout (300 ms) or more.
-                #expect(slowest < .milliseconds(250), "slowest rank \(slowest)")
+                // Ranks that waited on the log would get a few answers per writer timeout (300 ms)
+                // while Redis is frozen; ranks that do not wait keep their usual pace.
+                #expect(duringFreeze >= 80, "\(duringFreeze) ranks while Redis was frozen; slowest rank \(slowest)")
                 return (ranks, decisions)
             }
         }

@@ -49,7 +49,6 @@ public struct FixtureSources: UserFeatureSource, CandidateSource, CouponStatsSou
     }
 
     public var answersImmediately: Bool { true }
-    public var enforcesOwnDeadline: Bool { true }
 
     public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
         users[easyID] ?? .unknown

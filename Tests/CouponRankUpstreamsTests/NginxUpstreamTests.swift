@@ -35,6 +35,31 @@ struct NginxUpstreamTests {
     }
 }
 
+extension NginxUpstreamTests {
+    /// Issue 11: 16 ranks of unknown users (nginx answers 404 for every contract) opened all three
+    /// breakers, and every user then got UPSTREAM_UNAVAILABLE. A 404 is an answer, not a failure.
+    @Test func unknownUsersAreNoCandidatesAndOpenNoBreaker() async throws {
+        let nginx = try await NginxFixture.start(users: ["known-user"])
+        defer { nginx.stop() }
+        let upstreams = UpstreamSet()
+        try await TestServer.with(sources: HTTPSourceTests.httpSources(nginx.baseURL, upstreams: upstreams)) { server in
+            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
+            for index in 0..<30 {
+                do {
+                    _ = try await client.rank(RankRequest(easyID: "unknown-\(index)", topK: 5))
+                    Issue.record("an unknown user was ranked")
+                } catch let error as ClientError {
+                    #expect(error.serverError?.code == .noCandidates)
+                }
+            }
+            #expect(upstreams.breakerStates.allSatisfy { $0.state == "closed" }, "\(upstreams.breakerStates)")
+            let known = try await client.rank(RankRequest(easyID: "known-user", topK: 5))
+            #expect(known.items.count == 5 && known.degraded.isEmpty)
+            await client.close()
+        }
+    }
+}
+
 /// nginx on a free loopback port, with a document root written from the stub data.
 final class NginxFixture: @unchecked Sendable {
     static let binary: String? = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }

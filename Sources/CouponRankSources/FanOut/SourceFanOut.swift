@@ -1,3 +1,4 @@
+import Synchronization
 public import CouponRankCore
 
 /// Per-source time limits, each applied inside the request's own deadline.
@@ -137,14 +138,14 @@ public struct SourceFanOut: Sendable {
         if answersImmediately, let inputs = try fetchFromMemory(easyID: easyID) {
             return inputs
         }
-        async let user = Self.call(userFeatures.enforcesOwnDeadline, by: userDeadline, metrics.userFeatures) {
+        async let user = Self.call(by: userDeadline, metrics.userFeatures) {
             try await userFeatures.userFeatures(for: easyID, deadline: userDeadline)
         }
-        async let table = Self.call(stats.enforcesOwnDeadline, by: statsDeadline, metrics.stats) {
+        async let table = Self.call(by: statsDeadline, metrics.stats) {
             try await stats.stats(for: easyID, deadline: statsDeadline)
         }
         // The candidates are fetched by this task itself: one child task fewer per request.
-        let fetchedCoupons = await Self.call(candidates.enforcesOwnDeadline, by: candidateDeadline, metrics.candidates) {
+        let fetchedCoupons = await Self.call(by: candidateDeadline, metrics.candidates) {
             try await candidates.candidates(for: easyID, deadline: candidateDeadline)
         }
         let fetchedUser = await user
@@ -203,26 +204,15 @@ public struct SourceFanOut: Sendable {
 }
 
 extension SourceFanOut {
-    /// Calls a source that keeps its own deadline directly; races any other against a timer.
+    /// Calls a source and returns by `deadline` whatever the source does: one that hangs is
+    /// abandoned (and cancelled) at the deadline.
     static func call<T: Sendable>(
-        _ enforcesOwnDeadline: Bool,
         by deadline: ContinuousClock.Instant,
         _ metrics: SourceMetrics.PerSource,
         _ operation: @escaping @Sendable () async throws -> T
     ) async -> Result<T, any Error> {
         let start = ContinuousClock.now
-        let result: Result<T, any Error>
-        if !enforcesOwnDeadline {
-            result = await withDeadline(deadline, operation)
-        } else if start >= deadline {
-            result = .failure(SourceTimeoutError())
-        } else {
-            do {
-                result = .success(try await operation())
-            } catch {
-                result = .failure(error)
-            }
-        }
+        let result = await withDeadline(deadline, operation)
         metrics.record(result, since: start)
         return result
     }
@@ -231,34 +221,79 @@ extension SourceFanOut {
 /// A source call that did not finish by its deadline.
 public struct SourceTimeoutError: Error, Sendable, Hashable {}
 
-/// Runs `operation` until `deadline`: its result, its error, or ``SourceTimeoutError`` (and the
-/// operation cancelled) when the deadline comes first.
+/// Runs `operation` until `deadline`: its result, its error, or ``SourceTimeoutError`` when the
+/// deadline comes first. Returns at the deadline even if the operation ignores cancellation: the
+/// operation runs in a task of its own, which is cancelled and left to finish by itself.
 public func withDeadline<T: Sendable>(
     _ deadline: ContinuousClock.Instant,
     _ operation: @escaping @Sendable () async throws -> T
 ) async -> Result<T, any Error> {
     guard ContinuousClock.now < deadline else { return .failure(SourceTimeoutError()) }
-    return await withTaskGroup(of: Result<T, any Error>?.self) { group in
-        group.addTask {
-            do {
-                return .success(try await operation())
-            } catch {
-                return .failure(error)
+    let race = DeadlineRace<T>()
+    return await withTaskCancellationHandler {
+        await withCheckedContinuation { continuation in
+            race.start(
+                continuation,
+                work: Task {
+                    let result: Result<T, any Error>
+                    do {
+                        result = .success(try await operation())
+                    } catch {
+                        result = .failure(error)
+                    }
+                    race.finish(result)
+                },
+                timer: Task {
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    race.finish(.failure(SourceTimeoutError()))
+                }
+            )
+        }
+    } onCancel: {
+        race.finish(.failure(CancellationError()))
+    }
+}
+
+/// The first of an operation, its timer and a cancellation to finish resumes the waiting call;
+/// the others are cancelled and ignored.
+final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Result<T, any Error>, Never>?
+        var tasks: [Task<Void, Never>] = []
+        /// A result that arrived before the continuation was stored.
+        var early: Result<T, any Error>?
+        var finished = false
+    }
+
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<Result<T, any Error>, Never>, work: Task<Void, Never>, timer: Task<Void, Never>) {
+        let early: Result<T, any Error>? = state.withLock { state in
+            if let early = state.early { return early }
+            state.continuation = continuation
+            state.tasks = [work, timer]
+            return nil
+        }
+        if let early {
+            work.cancel()
+            timer.cancel()
+            continuation.resume(returning: early)
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, tasks): (CheckedContinuation<Result<T, any Error>, Never>?, [Task<Void, Never>]) = state.withLock { state in
+            guard !state.finished else { return (nil, []) }
+            state.finished = true
+            guard let continuation = state.continuation else {
+                state.early = result
+                return (nil, [])
             }
+            state.continuation = nil
+            defer { state.tasks = [] }
+            return (continuation, state.tasks)
         }
-        group.addTask {
-            do {
-                try await Task.sleep(until: deadline, clock: .continuous)
-                return .failure(SourceTimeoutError())
-            } catch {
-                return nil  // cancelled: the operation finished first
-            }
-        }
-        var outcome: Result<T, any Error> = .failure(SourceTimeoutError())
-        if let first = await group.next(), let result = first {
-            outcome = result
-        }
-        group.cancelAll()
-        return outcome
+        tasks.forEach { $0.cancel() }
+        continuation?.resume(returning: result)
     }
 }

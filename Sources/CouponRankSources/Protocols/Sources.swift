@@ -1,17 +1,14 @@
 public import CouponRankCore
 
-/// Whether a source returns (or throws) by the deadline it is given without help: then the
-/// fan-out calls it directly instead of racing it against a timer. Sources that may overrun
-/// keep the default, `false`.
+/// What the fan-out may know of a source beyond its answers. Every call is bounded by its
+/// deadline by the fan-out itself, whatever the source does.
 public protocol DeadlineAwareSource: Sendable {
-    var enforcesOwnDeadline: Bool { get }
     /// Whether the source answers from memory without ever suspending: the fan-out then calls
     /// such sources one after another instead of spawning a task for each.
     var answersImmediately: Bool { get }
 }
 
 extension DeadlineAwareSource {
-    public var enforcesOwnDeadline: Bool { false }
     public var answersImmediately: Bool { false }
 }
 

@@ -10,7 +10,6 @@ public struct StubUserFeatureSource: UserFeatureSource {
         self.latency = latency
     }
 
-    public var enforcesOwnDeadline: Bool { true }
     public var answersImmediately: Bool { latency.isNone }
 
     public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
@@ -33,7 +32,6 @@ public struct StubCandidateSource: CandidateSource {
         self.latency = latency
     }
 
-    public var enforcesOwnDeadline: Bool { true }
     public var answersImmediately: Bool { latency.isNone }
 
     public func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon] {
@@ -56,7 +54,6 @@ public struct StubStatsSource: CouponStatsSource {
         self.latency = latency
     }
 
-    public var enforcesOwnDeadline: Bool { true }
     public var answersImmediately: Bool { latency.isNone }
 
     public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {

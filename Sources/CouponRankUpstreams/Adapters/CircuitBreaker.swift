@@ -1,17 +1,35 @@
 import Synchronization
 
 /// Stops calling an upstream that mostly fails, so a dead upstream costs nothing per request
-/// until it recovers.
+/// until it recovers (proto-spec/UPSTREAMS.md §5).
 ///
-/// The breaker watches the outcomes of the last `window` calls. Once at least `minimumCalls` are
-/// in the window and the share of failures reaches `failureRatio`, it opens: calls fail at once.
-/// After `openDuration` one probe call is let through (half-open); its success closes the breaker
-/// with an empty window, its failure opens it again. The default share is four fifths: a dead or
-/// hanging upstream fails nearly every call and is cut off, while a slow one that still answers,
-/// say, 60% of calls in time stays in use — its answers are better than the defaults.
+/// A state machine: every call that was let through ends in exactly one ``Event``, and every
+/// (state, event) pair has one action (``Machine/apply(_:at:)``). In the closed state the breaker
+/// watches the outcomes of the last `window` answered calls; once at least `minimumCalls` are in
+/// the window and the share of failures reaches `failureRatio`, it opens: calls fail at once.
+/// After `openDuration` one probe call is let through (half-open). The probe's answer decides:
+/// success (or an answer that the user is unknown) closes the breaker with an empty window; a
+/// failure or a timeout reopens it; a probe that never reached the service (cancelled, or refused
+/// by the in-flight bound) gives the probe slot back, so the next call probes instead.
 public final class CircuitBreaker: Sendable {
     public enum State: String, Sendable, Hashable {
         case closed, open, halfOpen = "half_open"
+    }
+
+    /// How a call that was let through ended.
+    public enum Event: Sendable, Hashable, CaseIterable {
+        /// A 2xx answer with a valid body.
+        case success
+        /// A 404: the service answered that it does not know the user; the service is healthy.
+        case notFound
+        /// A refused or broken connection, a non-2xx status other than 404, a bad body.
+        case failure
+        /// No complete answer within the call's timeout.
+        case timeout
+        /// The call was abandoned by its rank before it ended.
+        case cancelled
+        /// The call never went out: too many calls in flight in this process.
+        case rejected
     }
 
     public let window: Int
@@ -22,11 +40,13 @@ public final class CircuitBreaker: Sendable {
 
     struct Machine {
         var state: State = .closed
-        /// Outcomes of the last calls, newest in bit 0; 1 = failure.
+        /// Outcomes of the last answered calls, newest in bit 0; 1 = failure.
         var outcomes: UInt64 = 0
         var calls = 0
         var openedAt: ContinuousClock.Instant?
         var probeInFlight = false
+
+        var failures: Int { outcomes.nonzeroBitCount }
 
         mutating func note(failure: Bool, window: Int) {
             outcomes = (outcomes << 1) | (failure ? 1 : 0)
@@ -34,7 +54,11 @@ public final class CircuitBreaker: Sendable {
             calls = min(calls + 1, window)
         }
 
-        var failures: Int { outcomes.nonzeroBitCount }
+        mutating func open(at now: ContinuousClock.Instant) {
+            state = .open
+            openedAt = now
+            probeInFlight = false
+        }
     }
 
     public init(window: Int = 20, minimumCalls: Int = 10, failureRatio: Double = 0.8, openDuration: Duration = .seconds(5)) {
@@ -49,7 +73,7 @@ public final class CircuitBreaker: Sendable {
 
     public var state: State { machine.withLock { $0.state } }
 
-    /// Whether a call may go out now.
+    /// Whether a call may go out now. A call let through must end in exactly one ``record(_:at:)``.
     public func allowCall(now: ContinuousClock.Instant = .now) -> Bool {
         machine.withLock { machine in
             switch machine.state {
@@ -68,29 +92,30 @@ public final class CircuitBreaker: Sendable {
         }
     }
 
-    public func recordSuccess() {
+    /// How a call that ``allowCall(now:)`` let through ended.
+    public func record(_ event: Event, at now: ContinuousClock.Instant = .now) {
         machine.withLock { machine in
-            if machine.state == .halfOpen {
+            switch (machine.state, event) {
+            case (.closed, .success), (.closed, .notFound):
+                machine.note(failure: false, window: window)
+            case (.closed, .failure):
+                machine.note(failure: true, window: window)
+                if machine.calls >= minimumCalls, Double(machine.failures) >= failureRatio * Double(machine.calls) {
+                    machine.open(at: now)
+                }
+            case (.closed, .timeout), (.closed, .cancelled), (.closed, .rejected):
+                // Timeouts are bounded by their deadline already, and under overload they come
+                // from our own queueing as much as from the upstream; the others never got an answer.
+                break
+            case (.halfOpen, .success), (.halfOpen, .notFound):
                 machine = Machine()  // recovered: start from a clean window
-                return
-            }
-            machine.probeInFlight = false
-            machine.note(failure: false, window: window)
-        }
-    }
-
-    public func recordFailure(now: ContinuousClock.Instant = .now) {
-        machine.withLock { machine in
-            machine.probeInFlight = false
-            if machine.state == .halfOpen {
-                machine.state = .open
-                machine.openedAt = now
-                return
-            }
-            machine.note(failure: true, window: window)
-            if machine.calls >= minimumCalls, Double(machine.failures) >= failureRatio * Double(machine.calls) {
-                machine.state = .open
-                machine.openedAt = now
+            case (.halfOpen, .failure), (.halfOpen, .timeout):
+                machine.open(at: now)
+            case (.halfOpen, .cancelled), (.halfOpen, .rejected):
+                machine.probeInFlight = false  // the probe never got an answer: the next call probes
+            case (.open, _):
+                // A call that started before the breaker opened: it does not reopen or close it.
+                break
             }
         }
     }

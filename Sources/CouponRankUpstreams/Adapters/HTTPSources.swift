@@ -10,7 +10,6 @@ public struct HTTPUserFeatureSource: UserFeatureSource {
     }
 
     /// curl's own timeout is the time left to the deadline.
-    public var enforcesOwnDeadline: Bool { true }
 
     public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures {
         try await upstream.get("/v1/users/\(pathSegment(easyID))/features", deadline: deadline, decode: UpstreamJSON.userFeatures)
@@ -25,11 +24,15 @@ public struct HTTPCandidateSource: CandidateSource {
         self.upstream = upstream
     }
 
-    /// curl's own timeout is the time left to the deadline.
-    public var enforcesOwnDeadline: Bool { true }
-
+    /// curl's own timeout is the time left to the deadline. A 404 (the service does not know the
+    /// user) is an empty list: the rank then answers NO_CANDIDATES.
     public func candidates(for easyID: String, deadline: ContinuousClock.Instant) async throws -> [Coupon] {
-        try await upstream.get("/v1/users/\(pathSegment(easyID))/coupons", deadline: deadline, decode: UpstreamJSON.coupons)
+        do {
+            return try await upstream.get("/v1/users/\(pathSegment(easyID))/coupons", deadline: deadline, decode: UpstreamJSON.coupons)
+        } catch {
+            if error.code == .notFound { return [] }
+            throw error
+        }
     }
 }
 
@@ -42,7 +45,6 @@ public struct HTTPStatsSource: CouponStatsSource {
     }
 
     /// curl's own timeout is the time left to the deadline.
-    public var enforcesOwnDeadline: Bool { true }
 
     public func stats(for easyID: String, deadline: ContinuousClock.Instant) async throws -> CouponStatsTable {
         try await upstream.get("/v1/users/\(pathSegment(easyID))/coupon-stats", deadline: deadline, decode: UpstreamJSON.stats)

@@ -48,12 +48,13 @@ public final class UpstreamClient: Sendable {
         }
         guard inFlight.add(1, ordering: .relaxed).newValue <= configuration.maximumConcurrentCalls else {
             inFlight.subtract(1, ordering: .relaxed)
-            breaker.recordSuccess()  // not the upstream's fault; do not hold a half-open probe
+            breaker.record(.rejected)
             throw HTTPError(.overloaded, "\(name): \(configuration.maximumConcurrentCalls) calls already in flight")
         }
         defer { inFlight.subtract(1, ordering: .relaxed) }
         let remaining = deadline - .now
         guard remaining > .milliseconds(1) else {
+            breaker.record(.timeout)
             throw HTTPError(.timeout, "\(name): no time left in the request's deadline")
         }
         do throws(HTTPError) {
@@ -62,6 +63,9 @@ public final class UpstreamClient: Sendable {
                 timeout: remaining,
                 maximumBodyBytes: configuration.maximumBodyBytes
             )
+            if response.status == 404 {
+                throw HTTPError(.notFound, "\(name): HTTP 404 for \(path)")
+            }
             guard (200..<300).contains(response.status) else {
                 throw HTTPError(.status, "\(name): HTTP \(response.status) for \(path)")
             }
@@ -71,14 +75,22 @@ public final class UpstreamClient: Sendable {
             } catch {
                 throw HTTPError(.malformed, "\(name): \(path): \(error)")
             }
-            breaker.recordSuccess()
+            breaker.record(.success)
             return decoded
         } catch {
-            // Timeouts do not count: each already costs a rank no more than its deadline, and
-            // under overload they come from our own queueing as much as from the upstream — a
-            // breaker opened by them cut the candidate service off entirely in make poc.
-            if error.code != .cancelled && error.code != .timeout { breaker.recordFailure() }
+            breaker.record(Self.breakerEvent(error))
             throw error
+        }
+    }
+
+    /// What a failed call means to the breaker.
+    static func breakerEvent(_ error: HTTPError) -> CircuitBreaker.Event {
+        switch error.code {
+        case .timeout: .timeout
+        case .cancelled: .cancelled
+        case .notFound: .notFound
+        case .overloaded: .rejected
+        default: .failure
         }
     }
 }

@@ -2,7 +2,7 @@
 public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: Sendable, Hashable {
-            case timeout, connect, transport, status, tooLarge, cancelled, overloaded, circuitOpen, malformed
+            case timeout, connect, transport, status, notFound, tooLarge, cancelled, overloaded, circuitOpen, malformed
         }
 
         private let base: Base
@@ -16,8 +16,10 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let connect = Code(.connect)
         /// The connection broke mid-transfer, or another transport failure.
         public static let transport = Code(.transport)
-        /// A non-2xx status.
+        /// A non-2xx status other than 404.
         public static let status = Code(.status)
+        /// A 404: the service does not know the user (an answer, not a failure of the service).
+        public static let notFound = Code(.notFound)
         /// The body exceeded its limit.
         public static let tooLarge = Code(.tooLarge)
         public static let cancelled = Code(.cancelled)
@@ -34,6 +36,7 @@ public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
             case .connect: "connect"
             case .transport: "transport"
             case .status: "status"
+            case .notFound: "not found"
             case .tooLarge: "body too large"
             case .cancelled: "cancelled"
             case .overloaded: "overloaded"
