@@ -16,7 +16,15 @@ struct CouponRankCommand: AsyncParsableCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "serve", !arguments.contains("--help"), !arguments.contains("-h") {
             do {
-                arguments = ["serve"] + (try ServeArguments.expand(Array(arguments.dropFirst()), environment: ProcessInfo.processInfo.environment))
+                let expanded = try ServeArguments.expand(
+                    Array(arguments.dropFirst()),
+                    environment: ProcessInfo.processInfo.environment,
+                    knownKeys: ServeArguments.optionKeys(inHelp: ServeCommand.helpMessage(columns: 10_000))
+                )
+                for warning in expanded.warnings {
+                    FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+                }
+                arguments = ["serve"] + expanded.arguments
             } catch {
                 FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
                 Foundation.exit(64)

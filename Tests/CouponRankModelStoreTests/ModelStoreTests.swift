@@ -82,6 +82,21 @@ struct ModelStoreTests {
         }
     }
 
+    /// Issue 11: `redis://user:pw@…` sent `user:pw` as the password; an ACL user must work.
+    @Test func anACLUserFromTheURLAuthenticates() async throws {
+        try await RedisServerFixture.with { redis in
+            let admin = RedisClient(url: redis.url)
+            _ = try await admin.command(["ACL", "SETUSER", "engine", "on", ">wonder", "~*", "&*", "+@all"])
+            var url = redis.url
+            url.username = "engine"
+            url.password = "wonder"
+            #expect(try await RedisClient(url: url).command(["PING"]) == .status("PONG"))
+            #expect(try await RedisClient(url: url).command(["ACL", "WHOAMI"]).text == "engine")
+            url.password = "wrong"
+            await #expect(throws: RedisError.self) { _ = try await RedisClient(url: url).command(["PING"]) }
+        }
+    }
+
     @Test func aModelPublishedWithPlainRedisCLIFromModelMDIsLoaded() async throws {
         let script = ProtocolVectors.specDirectory.appendingPathComponent("examples/publish-with-redis-cli.sh").path
         let redisCLI = ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -114,6 +129,8 @@ struct ModelStoreTests {
         ("redis://localhost", RedisURL(host: "localhost", port: 6379)),
         ("redis://:pw@cache:6380/2", RedisURL(host: "cache", port: 6380, password: "pw", database: 2)),
         ("redis://[::1]:7000/1", RedisURL(host: "::1", port: 7000, database: 1)),
+        ("redis://alice:wonder@cache:6380", RedisURL(host: "cache", port: 6380, username: "alice", password: "wonder")),
+        ("redis://pw@cache", RedisURL(host: "cache", port: 6379, password: "pw")),
     ])
     func parsesTheDocumentedForms(text: String, expected: RedisURL) throws {
         #expect(try RedisURL(parsing: text) == expected)
@@ -126,6 +143,17 @@ struct ModelStoreTests {
 
     @Test func descriptionsMaskThePassword() throws {
         #expect(try RedisURL(parsing: "redis://:secret@h:1/0").description == "redis://:***@h:1/0")
+        #expect(try RedisURL(parsing: "redis://alice:secret@h:1/0").description == "redis://alice:***@h:1/0")
+    }
+
+    /// Issue 11: `rediss://` was refused without saying why.
+    @Test func aTLSURLIsRefusedSayingWhatToDoInstead() {
+        #expect(throws: RedisError.self) { try RedisURL(parsing: "rediss://cache:6380") }
+        do {
+            _ = try RedisURL(parsing: "rediss://cache:6380")
+        } catch {
+            #expect(error.message.contains("TLS") && error.message.contains("stunnel"))
+        }
     }
 
     @Test func crc32MatchesZlib() {

@@ -55,12 +55,53 @@ struct ConfigurationTests {
         (["--redis-url", "http://x"], [:], "--redis-url"),
         (["--user-latency", "sometimes"], [:], "--user-latency"),
         ([], ["COUPONRANK_NO_OPS": "perhaps"], "no-ops"),
-        ([], ["COUPONRANK_COLOUR": "blue"], "--colour"),
     ])
     func anInvalidValueStopsStartUpNamingTheKey(arguments: [String], environment: [String: String], key: String) async throws {
         let (status, output) = try await ServeProcess.runToExit(arguments, environment: environment)
         #expect(status != 0)
         #expect(output.contains(key), "\(output)")
+    }
+
+    /// Issue 11: under the shipped Kubernetes manifests the engine crash-looped on the service
+    /// links Kubernetes injects, and a foreign COUPONRANK_* variable stopped start-up.
+    @Test func kubernetesServiceLinksAndForeignVariablesAreIgnoredWithAWarning() async throws {
+        let server = try await ServeProcess.start(
+            [],
+            environment: [
+                "COUPONRANK_PORT": "tcp://10.96.0.12:7420",
+                "COUPONRANK_PORT_7420_TCP": "tcp://10.96.0.12:7420",
+                "COUPONRANK_PORT_7420_TCP_ADDR": "10.96.0.12",
+                "COUPONRANK_SERVICE_HOST": "10.96.0.12",
+                "COUPONRANK_SERVICE_PORT": "7420",
+                "COUPONRANK_PREFIX": "couponrank:",
+                "COUPONRANK_DEFAULT_TOP_K": "3",
+            ]
+        )
+        defer { server.stop() }
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        #expect(try await client.rank(RankRequest(easyID: "7")).items.count == 3, "a real setting still applies")
+        await client.close()
+        let warnings = server.standardError()
+        #expect(warnings.contains("ignoring COUPONRANK_PORT: a Kubernetes service link"), "\(warnings)")
+        #expect(warnings.contains("ignoring COUPONRANK_PREFIX: couponrank serve has no option --prefix"))
+    }
+
+    /// Issue 11: a configuration value containing `#` was cut there.
+    @Test func aHashInsideAValueIsKeptAndAfterWhitespaceStartsAComment() async throws {
+        let file = try ServeProcess.temporaryFile("# the engine's settings\nadmin-token = s3c#ret\ndefault-top-k = 3 # three coupons\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let server = try await ServeProcess.start(["--config", file], environment: [:])
+        defer { server.stop() }
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        #expect(try await client.rank(RankRequest(easyID: "7")).items.count == 3)
+        // The whole token authenticates: the answer is that there is no model store, not a wrong token.
+        do {
+            _ = try await client.reloadModel(token: "s3c#ret")
+            Issue.record("a reload without a model store succeeded")
+        } catch let error as ClientError {
+            #expect(error.serverError?.code == .failedPrecondition, "\(error)")
+        }
+        await client.close()
     }
 
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
@@ -82,11 +123,18 @@ final class ServeProcess: @unchecked Sendable {
     let port: Int
     let opsPort: Int
     private let process: Process
+    private let errorFile: URL
 
-    private init(port: Int, opsPort: Int, process: Process) {
+    private init(port: Int, opsPort: Int, process: Process, errorFile: URL) {
         self.port = port
         self.opsPort = opsPort
         self.process = process
+        self.errorFile = errorFile
+    }
+
+    /// What the engine wrote to its standard error so far.
+    func standardError() -> String {
+        (try? String(contentsOf: errorFile, encoding: .utf8)) ?? ""
     }
 
     static func temporaryFile(_ text: String) throws -> String {
@@ -109,7 +157,9 @@ final class ServeProcess: @unchecked Sendable {
             process.environment = environment
             let output = Pipe()
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("couponrank-serve-\(UUID().uuidString).err")
+            FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errorFile)
             try process.run()
             // Whatever goes wrong from here, the child must not outlive the test.
             var started = false
@@ -137,7 +187,7 @@ final class ServeProcess: @unchecked Sendable {
                 }
                 if let port, let opsPort {
                     started = true
-                    return ServeProcess(port: port, opsPort: opsPort, process: process)
+                    return ServeProcess(port: port, opsPort: opsPort, process: process, errorFile: errorFile)
                 }
                 line = ""
             }
@@ -189,6 +239,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     func stop() {
+        defer { try? FileManager.default.removeItem(at: errorFile) }
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

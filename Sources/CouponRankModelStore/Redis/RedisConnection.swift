@@ -31,7 +31,8 @@ public final class RedisConnection: @unchecked Sendable {
             throw RedisError(.io, "cannot set the command timeout: \(String(cString: crh_error_string(context)))")
         }
         if let password = url.password {
-            _ = try connection.command(["AUTH", password].map { Array($0.utf8) }).checked()
+            let arguments = url.username.map { ["AUTH", $0, password] } ?? ["AUTH", password]
+            _ = try connection.command(arguments.map { Array($0.utf8) }).checked()
         }
         if url.database != 0 {
             _ = try connection.command(["SELECT", String(url.database)].map { Array($0.utf8) }).checked()
