@@ -46,9 +46,37 @@ import Testing
         #"{"coupons": [], "x": 1e999}"#,
         "{\"coupons\": [], \"x\": \"\u{01}\"}",
         String(repeating: "[", count: 100),
+        // Issue 11: numbers outside RFC 8259's grammar were accepted.
+        #"{"coupons": [], "x": +63}"#,
+        #"{"coupons": [], "x": 007}"#,
+        #"{"coupons": [], "x": +0.5}"#,
+        #"{"coupons": [], "x": .5}"#,
+        #"{"coupons": [], "x": 5.}"#,
+        #"{"coupons": [], "x": 1e}"#,
+        #"{"coupons": [], "x": -}"#,
+        #"{"coupons": [], "x": 1-2}"#,
     ])
     func malformedBodiesAreRejected(body: String) {
         #expect(throws: JSONError.self) { try UpstreamJSON.coupons(Array(body.utf8)) }
+    }
+
+    /// Issue 11: a null label or attribute failed the whole rank (and counted against the breaker).
+    @Test func nullValuesInOpenObjectsAreMissingFields() throws {
+        let body = #"""
+            {"coupons": [{"id": "C1", "name": "n", "category": "c", "shop": "s", "discount_rate": 0.1, "min_spend": 1,
+              "days_to_expiry": 1, "attributes": {"stock": null, "weight": 2}, "labels": {"campaign": null, "tier": "gold"}}]}
+            """#
+        let coupons = try UpstreamJSON.coupons(Array(body.utf8))
+        #expect(coupons[0].numericAttributes == ["weight": 2])
+        #expect(coupons[0].labels == ["tier": "gold"])
+        let features = try UpstreamJSON.userFeatures(Array(#"{"numeric": {"age": null, "x": 1}, "categorical": {"segment": null}}"#.utf8))
+        #expect(features == UserFeatures(numeric: ["x": 1], categorical: [:]))
+    }
+
+    @Test(arguments: ["0", "-0", "10", "0.5", "-1.25e3", "1E+2", "2e-3", "123456789012345678"])
+    func everyNumberOfTheJSONGrammarIsRead(text: String) throws {
+        let features = try UpstreamJSON.userFeatures(Array(#"{"numeric": {"x": \#(text)}}"#.utf8))
+        #expect(features.numeric["x"] == Double(text))
     }
 
     @Test func invalidUTF8IsRejected() {

@@ -19,9 +19,13 @@ public enum UpstreamJSON {
             try reader.object { reader, key throws(JSONError) in
                 switch key {
                 case "numeric":
-                    try reader.object { reader, name throws(JSONError) in features.numeric[name] = try reader.number() }
+                    try reader.object { reader, name throws(JSONError) in
+                        if try !reader.null() { features.numeric[name] = try reader.number() }
+                    }
                 case "categorical":
-                    try reader.object { reader, name throws(JSONError) in features.categorical[name] = try reader.string() }
+                    try reader.object { reader, name throws(JSONError) in
+                        if try !reader.null() { features.categorical[name] = try reader.string() }
+                    }
                 default:
                     try reader.skipValue()
                 }
@@ -71,11 +75,15 @@ public enum UpstreamJSON {
             case "days_to_expiry": daysToExpiry = try reader.number()
             case "attributes":
                 var values: [String: Double] = [:]
-                try reader.object { reader, name throws(JSONError) in values[name] = try reader.number() }
+                try reader.object { reader, name throws(JSONError) in
+                    if try !reader.null() { values[name] = try reader.number() }
+                }
                 attributes = values
             case "labels":
                 var values: [String: String] = [:]
-                try reader.object { reader, name throws(JSONError) in values[name] = try reader.string() }
+                try reader.object { reader, name throws(JSONError) in
+                    if try !reader.null() { values[name] = try reader.string() }
+                }
                 labels = values
             default: try reader.skipValue()
             }
@@ -311,6 +319,7 @@ struct JSONReader {
         }
         let length = index - start
         guard length > 0, length < 64 else { throw error("expected a number") }
+        guard Self.followsNumberGrammar(bytes, start, index) else { throw error("malformed number") }
         if let value = Self.simpleDecimal(bytes, start, index) { return value }
         // strtod needs a terminated copy; numbers are short.
         let value: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
@@ -356,6 +365,41 @@ struct JSONReader {
         guard digits > 0, !(seenDot && fraction == 0) else { return nil }
         let value = Double(mantissa) / exactPowersOfTen[fraction]
         return negative ? -value : value
+    }
+
+    /// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    private static func followsNumberGrammar(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        var position = start
+        func isDigit(_ at: Int) -> Bool { at < end && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) }
+        func digits() -> Bool {
+            guard isDigit(position) else { return false }
+            while isDigit(position) { position += 1 }
+            return true
+        }
+        if position < end, bytes[position] == UInt8(ascii: "-") { position += 1 }
+        if position < end, bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else if !digits() {
+            return false
+        }
+        if position < end, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            guard digits() else { return false }
+        }
+        if position < end, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            position += 1
+            if position < end, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+            guard digits() else { return false }
+        }
+        return position == end
+    }
+
+    /// Consumes a `null` if one comes next.
+    mutating func null() throws(JSONError) -> Bool {
+        skipWhitespace()
+        guard current == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {
