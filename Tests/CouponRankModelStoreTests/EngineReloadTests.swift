@@ -162,6 +162,34 @@ struct EngineReloadTests {
         }
     }
 
+    /// Issue 11: a model published while the engine was cut off from Redis (its reload broadcast
+    /// reaching no one) was missed until the next hourly refresh.
+    @Test func aModelPublishedDuringAnOutageIsPickedUpWhenTheSubscriptionReturns() async throws {
+        let redis = try await RedisServerFixture.start()
+        defer { redis.stop() }
+        let store = makeStore(redis)
+        try await store.publish(try document(version: "before-outage"))
+        let slot = ModelSlot(try TestServer.bundledModel(), origin: .embedded)
+        let refresher = ModelRefresher(store: store, slot: slot, interval: .seconds(3600), logger: quietLogger)
+        _ = await refresher.reload(reason: "startup")
+        let running = Task { try await refresher.run() }
+        defer { running.cancel() }
+        #expect(await eventually { slot.current.model.version == "before-outage" })
+        #expect(await eventually { (try? await store.redis.command(["PUBSUB", "NUMSUB", ModelKeys().reloadChannel]))?.elements?.last?.integer == 1 })
+
+        redis.stop()
+        // Long enough for the subscriber's reconnect backoff to grow past a second: Redis returns
+        // and the model is published while the engine is still away.
+        try await Task.sleep(for: .milliseconds(1500))
+        try await redis.restart()
+        // The store's own connection notices the restart, then waits out its reconnect backoff.
+        #expect(await eventually { (try? await store.redis.command(["PING"])) == .status("PONG") })
+        try await store.publish(try document(version: "published-while-away"))
+        // Almost always reaches no one: the engine's subscriber is still waiting out its backoff.
+        _ = try await store.broadcastReload()
+        #expect(await eventually(timeout: .seconds(10)) { slot.current.model.version == "published-while-away" })
+    }
+
     @Test func requestsInFlightDuringASwapEachUseOneVersion() async throws {
         try await RedisServerFixture.with { redis in
             let store = makeStore(redis)

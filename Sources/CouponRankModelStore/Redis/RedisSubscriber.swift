@@ -11,6 +11,7 @@ public final class RedisSubscriber: Sendable {
     public let channel: String
     private let logger: Logger
     private let onMessage: @Sendable (String) -> Void
+    private let onSubscribed: @Sendable () -> Void
     private let state = Mutex(State())
 
     private struct State {
@@ -19,10 +20,19 @@ public final class RedisSubscriber: Sendable {
         var subscribed = false
     }
 
-    public init(url: RedisURL, channel: String, logger: Logger, onMessage: @escaping @Sendable (String) -> Void) {
+    /// - Parameter onSubscribed: called each time the subscription is established, the first
+    ///   time and after every reconnection: messages sent while it was down are lost.
+    public init(
+        url: RedisURL,
+        channel: String,
+        logger: Logger,
+        onSubscribed: @escaping @Sendable () -> Void = {},
+        onMessage: @escaping @Sendable (String) -> Void
+    ) {
         self.url = url
         self.channel = channel
         self.logger = logger
+        self.onSubscribed = onSubscribed
         self.onMessage = onMessage
     }
 
@@ -61,6 +71,7 @@ public final class RedisSubscriber: Sendable {
                 setBlocking(connection)
                 failures = 0
                 logger.info("subscribed to model reloads", metadata: ["redis.channel": "\(channel)"])
+                onSubscribed()
                 while true {
                     let reply = try connection.nextReply()
                     if let parts = reply.elements, parts.count == 3, parts[0].text == "message", let payload = parts[2].text {

@@ -54,7 +54,13 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     public func run() async throws {
         let (broadcasts, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let subscriber = subscribe
-            ? RedisSubscriber(url: store.redis.url, channel: store.keys.reloadChannel, logger: logger) { [onExploration, logger] payload in
+            ? RedisSubscriber(
+                url: store.redis.url,
+                channel: store.keys.reloadChannel,
+                logger: logger,
+                // A broadcast sent while the subscription was down is lost: read `current` again.
+                onSubscribed: { continuation.yield() }
+            ) { [onExploration, logger] payload in
                 switch payload {
                 case "exploration on", "exploration off":
                     let enabled = payload == "exploration on"
