@@ -74,12 +74,20 @@ public enum OpsServer {
 
         router.get("/v1/rank") { request, _ -> Response in
             let query = request.uri.queryParameters
-            guard let easyID = query.get("easy_id"), !easyID.isEmpty, easyID.utf8.count <= WireLimits.maximumEasyIDBytes else {
+            // Decoded here from the raw query: a decoder that repairs invalid UTF-8 would rank
+            // another easy_id than the one sent (PROTOCOL.md §2 requires rejection).
+            guard let easyID = Self.utf8QueryValue("easy_id", in: request.uri.query ?? "") else {
+                return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "easy_id is not valid UTF-8"] as [String: String])
+            }
+            guard !easyID.isEmpty, easyID.utf8.count <= WireLimits.maximumEasyIDBytes else {
                 return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "easy_id must be 1 to 128 bytes"] as [String: String])
             }
-            let topK = query.get("top_k").flatMap { UInt16($0) } ?? 0
-            guard Int(topK) <= WireLimits.maximumTopK else {
-                return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "top_k must be at most \(WireLimits.maximumTopK)"] as [String: String])
+            var topK = 0
+            if let text = query.get("top_k") {
+                guard let value = Int(text), (0...WireLimits.maximumTopK).contains(value) else {
+                    return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "top_k must be an integer in 0...\(WireLimits.maximumTopK)"] as [String: String])
+                }
+                topK = value
             }
             let eventID = query.get("event_id").flatMap { $0.isEmpty ? nil : String($0) }
             let policy: PolicyFlags = query.get("explore") == "false" ? .noExploration : []
@@ -90,7 +98,7 @@ public enum OpsServer {
                 let ticket = try admission.admit(receivedAt: receivedAt, deadline: deadline)
                 do throws(RankError) {
                     outcome = .success(try await engine.rank(
-                        DecisionRequest(easyID: easyID, topK: Int(topK), deadline: deadline, receivedAt: receivedAt, eventID: eventID, policy: policy)
+                        DecisionRequest(easyID: easyID, topK: topK, deadline: deadline, receivedAt: receivedAt, eventID: eventID, policy: policy)
                     ))
                 } catch {
                     outcome = .failure(error)
@@ -147,6 +155,29 @@ public enum OpsServer {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The value of `name` in a raw (percent-encoded) query, decoded; "" when absent, `nil` when
+    /// its bytes are not UTF-8.
+    static func utf8QueryValue(_ name: String, in query: String) -> String? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.first == Substring(name) else { continue }
+            var bytes: [UInt8] = []
+            var input = Array((parts.count > 1 ? parts[1] : "").utf8)[...]
+            while let byte = input.popFirst() {
+                if byte == UInt8(ascii: "%"), input.count >= 2,
+                    let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16)
+                {
+                    bytes.append(value)
+                    input = input.dropFirst(2)
+                } else {
+                    bytes.append(byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+                }
+            }
+            return String(validating: bytes, as: UTF8.self)
+        }
+        return ""
     }
 
     static func httpStatus(for code: ErrorCode) -> HTTPResponse.Status {

@@ -1,4 +1,5 @@
 import CouponRankClient
+import CouponRankTestSupport
 import CouponRankUpstreams
 import CouponRankWire
 import Foundation
@@ -100,6 +101,31 @@ struct ConfigurationTests {
             Issue.record("a reload without a model store succeeded")
         } catch let error as ClientError {
             #expect(error.serverError?.code == .failedPrecondition, "\(error)")
+        }
+        await client.close()
+    }
+
+    /// Issue 11: `--help` printed `ServerAddress(host: …)`, there was no `--version`, and a missing
+    /// admin token was reported as a wrong one.
+    @Test func theCommandLineSaysWhatItIsWhereItConnectsAndWhatIsMissing() async throws {
+        let version = try await runChildProcess([ServeProcess.binary, "--version"])
+        #expect(version.status == 0 && version.output.contains("couponrank 0.12.0"), "\(version.output)")
+        let help = try await runChildProcess([ServeProcess.binary, "rank", "--help"])
+        #expect(help.output.contains("default: 127.0.0.1:7420") && !help.output.contains("ServerAddress("), "\(help.output)")
+        let admin = try await runChildProcess(["env", "-u", "COUPONRANK_ADMIN_TOKEN", ServeProcess.binary, "admin", "reload-model"])
+        #expect(admin.status != 0 && admin.output.contains("no admin token"), "\(admin.output)")
+    }
+
+    @Test func theAdminTokenCanComeFromAFile() async throws {
+        let file = try ServeProcess.temporaryFile("from-a-file\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let server = try await ServeProcess.start(["--admin-token-file", file], environment: [:])
+        defer { server.stop() }
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        do {
+            _ = try await client.reloadModel(token: "from-a-file")
+        } catch let error as ClientError {
+            #expect(error.serverError?.code == .failedPrecondition, "authenticated, then: no model store")
         }
         await client.close()
     }

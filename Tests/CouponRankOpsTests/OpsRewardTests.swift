@@ -64,4 +64,21 @@ final class CollectedRewards: RewardSink, Sendable {
             #expect(bad.status == 400)
         }
     }
+
+    /// Issue 11: `top_k` outside OpenAPI's limits and an easy_id that is not UTF-8 were ranked.
+    @Test(arguments: ["top_k=abc", "top_k=-1", "top_k=70000", "top_k=1001"])
+    func opsRanksRefuseATopKOutsideItsLimits(query: String) async throws {
+        try await OpsHarness.with { ops in
+            let answer = try await ops.get("/v1/rank?easy_id=5&\(query)")
+            #expect(answer.status == 400, "\(answer.body)")
+        }
+    }
+
+    @Test func opsRanksRefuseAnEasyIDThatIsNotUTF8() async throws {
+        try await OpsHarness.with { ops in
+            let answer = try await ops.get("/v1/rank?easy_id=%FF%FE")
+            #expect(answer.status == 400, "\(answer.body)")
+            #expect(try await ops.get("/v1/rank?easy_id=%C3%A4").status == 200, "a valid UTF-8 easy_id still ranks")
+        }
+    }
 }

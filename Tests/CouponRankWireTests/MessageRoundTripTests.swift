@@ -74,3 +74,21 @@ import Testing
         #expect(ErrorCode(rawValue: 999).name == "CODE_999")
     }
 }
+
+/// Issue 11: `couponrank health` pointed at the ops port answered "FRAME_TOO_LARGE: frame length 1213486160".
+@Suite struct HTTPPeerTests {
+    @Test(arguments: ["HTTP/1.1 400 Bad Request\r\n", "GET /healthz HTTP/1.1\r\n"])
+    func anHTTPPeerIsNamedAsSuch(text: String) {
+        var decoder = FrameDecoder()
+        var buffer = ByteBuffer(string: text)
+        do {
+            _ = try decoder.decode(buffer: &buffer)
+            Issue.record("HTTP decoded as a frame")
+        } catch let error as WireError {
+            #expect(error.code == .frameTooLarge)
+            #expect(error.message.contains("HTTP") && error.message.contains("ops port"), "\(error.message)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}

@@ -58,6 +58,7 @@ public struct RewardIntake: Sendable {
         do throws(Refusal) {
             guard let token else { throw Refusal(.disabled, "rewards are off: this server has no reward token configured") }
             guard let sink else { throw Refusal(.noLog, "rewards are off: this server has no reward log (start it with --redis-url)") }
+            guard !given.isEmpty else { throw Refusal(.unauthenticated, "no reward token given") }
             guard Secret.matches(given, token) else { throw Refusal(.unauthenticated, "wrong reward token") }
             guard let kind else { throw Refusal(.invalid, "kind must be one of \(Reward.Kind.allCases.map(\.rawValue).joined(separator: ", "))") }
             let reward: Reward

@@ -114,6 +114,9 @@ struct RequestDispatcher: Sendable {
         guard let expected = configuration.adminToken, !expected.isEmpty else {
             throw WireError(.unauthenticated, "admin messages are disabled: this server has no admin token configured")
         }
+        guard !token.isEmpty else {
+            throw WireError(.unauthenticated, "no admin token given")
+        }
         guard Secret.matches(token, expected) else {
             throw WireError(.unauthenticated, "wrong admin token")
         }

@@ -19,6 +19,12 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         let start = buffer.readerIndex
         guard let length = buffer.getInteger(at: start, as: UInt32.self) else { return nil }
         guard Int(length) <= limits.maximumFrameSize else {
+            if let word = Self.httpWord(length) {
+                throw WireError(
+                    .frameTooLarge,
+                    "the peer speaks HTTP (\"\(word)…\"), not CouponRank's binary frames: is this the ops port instead of the RPC port?"
+                )
+            }
             throw WireError(.frameTooLarge, "frame length \(length) exceeds the limit of \(limits.maximumFrameSize) bytes")
         }
         guard Int(length) >= FrameHeader.size else {
@@ -48,6 +54,13 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
             ),
             payload: payload
         )
+    }
+
+    /// The first four bytes of an HTTP request or response, read as a length prefix.
+    static func httpWord(_ prefix: UInt32) -> String? {
+        let bytes = withUnsafeBytes(of: prefix.bigEndian) { Array($0) }
+        let word = String(decoding: bytes, as: UTF8.self)
+        return ["HTTP", "GET ", "POST", "PUT ", "HEAD", "DELE", "OPTI", "PATC"].contains(word) ? word : nil
     }
 
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> Frame? {

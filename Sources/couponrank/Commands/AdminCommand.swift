@@ -30,7 +30,7 @@ struct ReloadModelCommand: AsyncParsableCommand {
     var timeoutMs = 10_000
 
     func run() async throws {
-        let token = self.token ?? ProcessInfo.processInfo.environment["COUPONRANK_ADMIN_TOKEN"] ?? ""
+        let token = try adminToken(self.token)
         let client = try await CouponRankClient.connect(host: server.host, port: server.port)
         defer { Task { await client.close() } }
         let response: AdminReloadResponse
@@ -72,7 +72,7 @@ struct ExplorationCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let token = self.token ?? ProcessInfo.processInfo.environment["COUPONRANK_ADMIN_TOKEN"] ?? ""
+        let token = try adminToken(self.token)
         let client = try await CouponRankClient.connect(host: server.host, port: server.port)
         defer { Task { await client.close() } }
         let response: AdminExplorationResponse
@@ -85,4 +85,12 @@ struct ExplorationCommand: AsyncParsableCommand {
         print("exploration \(response.previouslyEnabled ? "on" : "off") → \(response.enabled ? "on" : "off")")
         if all { print("broadcast reached \(response.receivers) engine(s)") }
     }
+}
+
+/// The admin token from `--token` or `COUPONRANK_ADMIN_TOKEN`; a clear error when there is none.
+func adminToken(_ flag: String?) throws -> String {
+    guard let token = flag ?? ProcessInfo.processInfo.environment["COUPONRANK_ADMIN_TOKEN"], !token.isEmpty else {
+        throw ValidationError("no admin token: pass --token or set COUPONRANK_ADMIN_TOKEN")
+    }
+    return token
 }

@@ -102,8 +102,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds between model refreshes from Redis (jittered ±10%).")
     var refreshIntervalS = 3600
 
-    @Option(help: "Shared secret of admin messages. Without one, admin messages are refused.")
+    @Option(help: "Shared secret of admin messages (visible in the process list: prefer --admin-token-file or COUPONRANK_ADMIN_TOKEN). Without one, admin messages are refused.")
     var adminToken: String?
+
+    @Option(help: "Read the admin token from this file (its first line); wins over --admin-token.")
+    var adminTokenFile: String?
 
     @Option(help: "Shared secret of reward messages (RPC Reward, POST /v1/events/{id}/rewards). Without one, rewards are refused and the ops route is off.")
     var rewardToken: String?
@@ -177,6 +180,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be in 0...65535") }
         guard refreshIntervalS > 0 else { throw ValidationError("--refresh-interval-s must be positive") }
         guard idleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s must be positive") }
+        _ = try secret(adminToken, file: adminTokenFile, option: "--admin-token-file")
+        _ = try effectiveRewardToken()
         guard exploration == "on" || exploration == "off" else { throw ValidationError("--exploration must be on or off, got '\(exploration)'") }
         guard (0...1).contains(decisionLogSampleRate) else { throw ValidationError("--decision-log-sample-rate must be in 0...1") }
         guard eventQueueCapacity > 0, eventStreamMaxlen > 0 else {
@@ -191,18 +196,23 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private var effectiveAdminToken: String? { adminToken.flatMap { $0.isEmpty ? nil : $0 } }
+    private var effectiveAdminToken: String? { (try? secret(adminToken, file: adminTokenFile, option: "--admin-token-file")) ?? nil }
 
     private func effectiveRewardToken() throws -> String? {
-        guard let rewardTokenFile else { return rewardToken.flatMap { $0.isEmpty ? nil : $0 } }
+        try secret(rewardToken, file: rewardTokenFile, option: "--reward-token-file")
+    }
+
+    /// A secret from its file (first line) when one is given, else from its value; `nil` when empty.
+    private func secret(_ value: String?, file: String?, option: String) throws -> String? {
+        guard let file else { return value.flatMap { $0.isEmpty ? nil : $0 } }
         let text: String
         do {
-            text = try String(contentsOfFile: rewardTokenFile, encoding: .utf8)
+            text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            throw ValidationError("--reward-token-file: cannot read \(rewardTokenFile): \(error.localizedDescription)")
+            throw ValidationError("\(option): cannot read \(file): \(error.localizedDescription)")
         }
         let token = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-        guard !token.isEmpty else { throw ValidationError("--reward-token-file: \(rewardTokenFile) holds no token") }
+        guard !token.isEmpty else { throw ValidationError("\(option): \(file) holds no token") }
         return token
     }
 

@@ -17,4 +17,7 @@ struct ServerAddress: ExpressibleByArgument, Sendable {
     }
 
     static let local = ServerAddress(argument: "127.0.0.1:7420")!
+
+    /// How `--help` shows a default.
+    var defaultValueDescription: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
