@@ -16,11 +16,15 @@ public struct OpsConfiguration: Sendable, Hashable {
     public var port: Int
     /// Budget of a `/v1/rank` request, cut to the admission's maximum budget.
     public var rankBudget: Duration
+    /// A connection that sends nothing for this long is closed, so idle or abandoned clients
+    /// cannot hold the process's descriptors.
+    public var idleTimeout: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 7421, rankBudget: Duration = .milliseconds(100)) {
+    public init(host: String = "127.0.0.1", port: Int = 7421, rankBudget: Duration = .milliseconds(100), idleTimeout: Duration = .seconds(30)) {
         self.host = host
         self.port = port
         self.rankBudget = rankBudget
+        self.idleTimeout = idleTimeout
     }
 }
 
@@ -151,6 +155,7 @@ public enum OpsServer {
 
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "couponrank-ops"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger

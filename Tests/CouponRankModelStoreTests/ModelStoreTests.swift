@@ -57,6 +57,23 @@ struct ModelStoreTests {
         }
     }
 
+    /// Issue 11: a valid 50 MB model document peaked the engine's RSS at 285 MB.
+    @Test func aDocumentOverTheSizeLimitIsRefusedBeforeItIsFetched() async throws {
+        try await RedisServerFixture.with { redis in
+            let store = makeStore(redis)
+            let big = try document(version: "too-big")
+            try await store.publish(big)
+            let limited = ModelStore(redis: store.redis, maximumDocumentBytes: big.count - 1)
+            do {
+                _ = try await limited.load(version: "too-big")
+                Issue.record("a document over the limit was loaded")
+            } catch {
+                #expect("\(error)".contains("more than the limit of \(big.count - 1)"), "\(error)")
+            }
+            #expect(try await ModelStore(redis: store.redis, maximumDocumentBytes: big.count).load(version: "too-big").version == "too-big")
+        }
+    }
+
     @Test func aCorruptedDocumentFailsItsChecksum() async throws {
         try await RedisServerFixture.with { redis in
             let store = makeStore(redis)

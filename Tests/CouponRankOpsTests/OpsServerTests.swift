@@ -37,6 +37,7 @@ struct OpsHarness: Sendable {
         admission: AdmissionConfiguration = TestServer.relaxedAdmission,
         rewardToken: String? = nil,
         rewardSink: (any RewardSink)? = nil,
+        idleTimeout: Duration = .seconds(30),
         _ body: @Sendable (OpsHarness) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "ops-test")
@@ -63,7 +64,7 @@ struct OpsHarness: Sendable {
             onListening: rpcPort.report
         )
         let ops = OpsServer.makeApplication(
-            configuration: OpsConfiguration(host: "127.0.0.1", port: 0, rankBudget: .seconds(5)),
+            configuration: OpsConfiguration(host: "127.0.0.1", port: 0, rankBudget: .seconds(5), idleTimeout: idleTimeout),
             engine: engine,
             admission: admission,
             rewards: RewardIntake(token: rewardToken, sink: rewardSink, metricsFactory: factory),
@@ -97,6 +98,16 @@ struct OpsHarness: Sendable {
 }
 
 @Suite struct OpsServerTests {
+    /// Issue 11: the ops port had no idle timeout; 1,200 slow connections exhausted the
+    /// process's descriptors.
+    @Test func anIdleOpsConnectionIsClosed() async throws {
+        try await OpsHarness.with(idleTimeout: .milliseconds(500)) { ops in
+            let idle = try await RawConnection.connect(port: ops.opsPort)
+            #expect(try await idle.closesWithin(.seconds(5)))
+            #expect(try await ops.get("/healthz").status == 200, "the port still serves")
+        }
+    }
+
     @Test func healthReadinessModelAndRankAnswerOverHTTP() async throws {
         try await OpsHarness.with { ops in
             #expect(try await ops.get("/healthz") == (200, #"{"status":"alive"}"#))

@@ -1,5 +1,5 @@
 public import CouponRankCore
-import CouponRankModelFile
+public import CouponRankModelFile
 public import Foundation
 
 /// Metadata of one published model.
@@ -20,12 +20,15 @@ public struct ModelStore: Sendable {
     public let keys: ModelKeys
     /// Versions kept in the history; older entries are deleted on publish (never the current one).
     public let historyLimit: Int
+    /// Documents larger than this are refused before they are fetched.
+    public let maximumDocumentBytes: Int
 
-    public init(redis: RedisClient, keys: ModelKeys = .init(), historyLimit: Int = 20) {
-        precondition(historyLimit > 0)
+    public init(redis: RedisClient, keys: ModelKeys = .init(), historyLimit: Int = 20, maximumDocumentBytes: Int = ModelFile.defaultMaximumBytes) {
+        precondition(historyLimit > 0 && maximumDocumentBytes > 0)
         self.redis = redis
         self.keys = keys
         self.historyLimit = historyLimit
+        self.maximumDocumentBytes = maximumDocumentBytes
     }
 
     /// Validates `document`, writes its entry, records it in the history, and — when `activate`
@@ -80,6 +83,11 @@ public struct ModelStore: Sendable {
 
     /// Fetches, checks and compiles one version.
     public func load(version: String) async throws(ModelStoreError) -> ScoringModel {
+        // The size first: a document over the limit is never fetched into memory.
+        let size = Int(try await run(["HSTRLEN", keys.entry(version), "document"]).integer ?? 0)
+        guard size <= maximumDocumentBytes else {
+            throw ModelStoreError(.invalid, "entry \(version): the document is \(size) bytes, more than the limit of \(maximumDocumentBytes)")
+        }
         let fields = try await hash(keys.entry(version))
         guard !fields.isEmpty else { throw ModelStoreError(.notFound, "no entry for version \(version)") }
         guard let document = fields["document"] else { throw ModelStoreError(.corrupt, "entry \(version) has no document") }
@@ -92,7 +100,7 @@ public struct ModelStore: Sendable {
         }
         let model: ScoringModel
         do {
-            model = try ModelFile.decode(Data(document))
+            model = try ModelFile.decode(Data(document), maximumBytes: maximumDocumentBytes)
         } catch {
             throw ModelStoreError(.invalid, "entry \(version): \(error.description)")
         }

@@ -54,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve this model file instead of the bundled one.")
     var model: String?
 
+    @Option(help: "Largest model document read, from a file or Redis, in bytes.")
+    var maxModelBytes = ModelFile.defaultMaximumBytes
+
     @Option(help: "Coupons in the stub catalog.")
     var catalogSize = 3000
 
@@ -138,6 +141,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Do not open the ops HTTP port.")
     var noOps = false
 
+    @Option(help: "Close an ops HTTP connection that sends nothing for this many seconds.")
+    var opsIdleTimeoutS = 30
+
     @Option(help: "Close a connection that completes no frame for this many seconds.")
     var idleTimeoutS = 300
 
@@ -172,6 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("\(flag) '\(value)' must start with http:// or https://")
             }
         }
+        guard maxModelBytes > 0 else { throw ValidationError("--max-model-bytes must be positive") }
         guard upstreamMaxInFlight > 0 else { throw ValidationError("--upstream-max-in-flight must be positive") }
         guard userTimeoutMs > 0, candidatesTimeoutMs > 0, statsTimeoutMs > 0 else {
             throw ValidationError("source timeouts must be positive")
@@ -179,7 +186,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be in 0...65535") }
         guard refreshIntervalS > 0 else { throw ValidationError("--refresh-interval-s must be positive") }
-        guard idleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s must be positive") }
+        guard idleTimeoutS > 0, opsIdleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s and --ops-idle-timeout-s must be positive") }
         _ = try secret(adminToken, file: adminTokenFile, option: "--admin-token-file")
         _ = try effectiveRewardToken()
         guard exploration == "on" || exploration == "off" else { throw ValidationError("--exploration must be on or off, got '\(exploration)'") }
@@ -256,7 +263,7 @@ struct ServeCommand: AsyncParsableCommand {
         let scoringModel: ScoringModel
         let origin: ModelSlot.Origin
         if let model {
-            scoringModel = try ModelFile.load(path: model)
+            scoringModel = try ModelFile.load(path: model, maximumBytes: maxModelBytes)
             origin = .file
         } else {
             scoringModel = try BundledModel.load()
@@ -341,7 +348,11 @@ struct ServeCommand: AsyncParsableCommand {
         var refresher: ModelRefresher?
         if let url = redisURL {
             let redisURL = try RedisURL(parsing: url)
-            let store = ModelStore(redis: RedisClient(url: redisURL, logger: logger), keys: ModelKeys(prefix: redisPrefix))
+            let store = ModelStore(
+                redis: RedisClient(url: redisURL, logger: logger),
+                keys: ModelKeys(prefix: redisPrefix),
+                maximumDocumentBytes: maxModelBytes
+            )
             let modelRefresher = ModelRefresher(
                 store: store,
                 slot: models,
@@ -400,7 +411,12 @@ struct ServeCommand: AsyncParsableCommand {
         if !noOps {
             services.append(
                 OpsServer.makeApplication(
-                    configuration: OpsConfiguration(host: opsHost, port: opsPort, rankBudget: .milliseconds(defaultBudgetMs)),
+                    configuration: OpsConfiguration(
+                        host: opsHost,
+                        port: opsPort,
+                        rankBudget: .milliseconds(defaultBudgetMs),
+                        idleTimeout: .seconds(opsIdleTimeoutS)
+                    ),
                     engine: engine,
                     admission: admission,
                     rewards: RewardIntake(token: rewardToken, sink: rewardLog),
