@@ -104,3 +104,45 @@ import Testing
         }
     }
 }
+
+/// Issue 11: 300 unfinished 1 MiB frames on the RPC port held 370 MB of RSS.
+@Suite struct FrameBufferBudgetTests {
+    /// The start of a RankRequest frame that announces `length` bytes and sends `sent` of them.
+    static func unfinishedFrame(length: Int, sent: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        withUnsafeBytes(of: UInt32(length).bigEndian) { bytes += $0 }
+        bytes += [0x43, 0x52, 0x01, 0x01, 0, 0, 0, 0] + [0, 0, 0, 0, 0, 0, 0, 9] + [0, 0, 0, 0]
+        bytes += [UInt8](repeating: 0x41, count: sent)
+        return bytes
+    }
+
+    @Test func unfinishedLargeFramesBeyondTheServersBudgetCloseTheirConnectionAndNoOtherOne() async throws {
+        let configuration = ServerConfiguration(maximumBufferedFrameBytes: (5 << 20) / 2)  // room for two 1 MiB frames
+        try await TestServer.with(configuration: configuration) { server in
+            var open: [RawConnection] = []
+            for _ in 0..<2 {
+                let connection = try await RawConnection.connect(port: server.port)
+                try await connection.send(Self.unfinishedFrame(length: 1 << 20, sent: 100_000))
+                open.append(connection)
+            }
+            // Let the server read both before the third arrives.
+            try await Task.sleep(for: .milliseconds(200))
+            let third = try await RawConnection.connect(port: server.port)
+            try await third.send(Self.unfinishedFrame(length: 1 << 20, sent: 100_000))
+            let answer = try #require(try await third.readFrame())
+            var payload = answer.payload
+            #expect(try ErrorResponse(payload: &payload).code == .overloaded)
+            #expect(try await third.closesWithin(.seconds(5)))
+            for connection in open { #expect(try await !connection.closesWithin(.milliseconds(100))) }
+
+            // A connection that goes gives its share back.
+            await open[0].close()
+            try await Task.sleep(for: .milliseconds(200))
+            let fourth = try await RawConnection.connect(port: server.port)
+            try await fourth.send(Self.unfinishedFrame(length: 1 << 20, sent: 100_000))
+            #expect(try await !fourth.closesWithin(.milliseconds(300)))
+            for connection in open.dropFirst() { await connection.close() }
+            await fourth.close()
+        }
+    }
+}

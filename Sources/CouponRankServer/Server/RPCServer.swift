@@ -23,6 +23,8 @@ public final class RPCServer: Service, Sendable {
     private let dispatcher: RequestDispatcher
     private let registry = ConnectionRegistry()
     private let queues: InlineRankQueues
+    /// Bytes of unfinished frames held across every connection.
+    private let frameBudget: FrameBufferBudget
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onListening: @Sendable (SocketAddress) -> Void
@@ -57,6 +59,7 @@ public final class RPCServer: Service, Sendable {
             logger: logger
         )
         self.queues = InlineRankQueues(engine: engine, admission: admission)
+        self.frameBudget = FrameBufferBudget(limit: configuration.maximumBufferedFrameBytes)
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onListening = onListening
@@ -107,7 +110,7 @@ public final class RPCServer: Service, Sendable {
             logger: logger
         )
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: configuration.limits)))
+        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(limits: configuration.limits, budget: frameBudget)))
         try pipeline.addHandler(FrameIdleTimeoutHandler(timeout: .nanoseconds(configuration.idleTimeout.nanoseconds)))
         try pipeline.addHandler(RPCAnswerEncoder())
         try pipeline.addHandler(handler)

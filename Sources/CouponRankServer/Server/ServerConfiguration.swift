@@ -15,6 +15,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var adminToken: String?
     /// Shared secret of reward messages; with none, rewards are refused.
     public var rewardToken: String?
+    /// Bytes of unfinished large frames held at once across all connections; a connection whose
+    /// frame would pass it is answered OVERLOADED and closed.
+    public var maximumBufferedFrameBytes: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -23,9 +26,11 @@ public struct ServerConfiguration: Sendable, Hashable {
         maximumInFlightPerConnection: Int = 256,
         idleTimeout: Duration = .seconds(300),
         adminToken: String? = nil,
-        rewardToken: String? = nil
+        rewardToken: String? = nil,
+        maximumBufferedFrameBytes: Int = 64 << 20
     ) {
         self.rewardToken = rewardToken
+        self.maximumBufferedFrameBytes = maximumBufferedFrameBytes
         self.host = host
         self.port = port
         self.limits = limits

@@ -10,9 +10,14 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = Frame
 
     public let limits: WireLimits
+    /// The server's bound on bytes of unfinished frames across connections, if any.
+    public let budget: FrameBufferBudget?
+    /// What this decoder holds of the budget for the frame it is waiting for.
+    private var reservation: FrameBufferBudget.Reservation?
 
-    public init(limits: WireLimits = .init()) {
+    public init(limits: WireLimits = .init(), budget: FrameBufferBudget? = nil) {
         self.limits = limits
+        self.budget = budget
     }
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Frame? {
@@ -34,7 +39,20 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         guard magic == FrameHeader.magic else {
             throw WireError(.badMagic, "expected magic 0x4352, got 0x\(String(magic, radix: 16))")
         }
-        guard buffer.readableBytes >= 4 + Int(length) else { return nil }
+        guard buffer.readableBytes >= 4 + Int(length) else {
+            if let budget, reservation == nil, Int(length) > budget.threshold {
+                guard let reserved = budget.reserve(Int(length)) else {
+                    throw WireError(
+                        .overloaded,
+                        "the server is already buffering \(budget.inUse) bytes of unfinished frames; a \(length)-byte frame would pass its limit of \(budget.limit)"
+                    )
+                }
+                reservation = reserved
+            }
+            return nil
+        }
+        reservation?.release()
+        reservation = nil
 
         buffer.moveReaderIndex(forwardBy: 6)
         let version: UInt8 = buffer.readInteger()!

@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest accepted frame, in bytes after the length prefix.")
     var maxFrameBytes = 1 << 20
 
+    @Option(help: "Bytes of unfinished large frames held at once across every connection; a frame that would pass it is answered OVERLOADED and its connection closed.")
+    var maxBufferedFrameBytes = 64 << 20
+
     @Option(help: "Requests in flight on the whole engine (both ports) before OVERLOADED; default 256 per core.")
     var maxInFlight = AdmissionConfiguration.defaultMaximumInFlight
 
@@ -177,6 +180,9 @@ struct ServeCommand: AsyncParsableCommand {
             if let value, !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
                 throw ValidationError("\(flag) '\(value)' must start with http:// or https://")
             }
+        }
+        guard maxBufferedFrameBytes >= maxFrameBytes else {
+            throw ValidationError("--max-buffered-frame-bytes must be at least --max-frame-bytes")
         }
         guard maxModelBytes > 0 else { throw ValidationError("--max-model-bytes must be positive") }
         guard upstreamMaxInFlight > 0 else { throw ValidationError("--upstream-max-in-flight must be positive") }
@@ -376,7 +382,8 @@ struct ServeCommand: AsyncParsableCommand {
             maximumInFlightPerConnection: maxInFlightPerConnection,
             idleTimeout: .seconds(idleTimeoutS),
             adminToken: effectiveAdminToken,
-            rewardToken: rewardToken
+            rewardToken: rewardToken,
+            maximumBufferedFrameBytes: maxBufferedFrameBytes
         )
         let served = models.current
         logger.info(
