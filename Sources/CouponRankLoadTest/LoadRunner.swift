@@ -13,13 +13,12 @@ public struct LoadProgress: Sendable {
     public var p99: Duration
 }
 
-/// Drives one ``LoadPlan`` against a server through already-connected clients.
+/// Drives one ``LoadPlan`` against a server through a pool of connections.
 public struct LoadRunner: Sendable {
     public let plan: LoadPlan
-    public let clients: [CouponRankClient]
+    public let clients: ClientPool
 
-    public init(plan: LoadPlan, clients: [CouponRankClient]) {
-        precondition(!clients.isEmpty)
+    public init(plan: LoadPlan, clients: ClientPool) {
         self.plan = plan
         self.clients = clients
     }
@@ -89,7 +88,9 @@ public struct LoadRunner: Sendable {
                 let intended = pacer.intendedStart(of: index)
                 switch plan.limit {
                 case .duration(let duration):
-                    if intended >= warmupEnd + duration { return }
+                    // The schedule's end, or the clock's when the generator fell behind it: the
+                    // duration is a time limit, not a number of calls.
+                    if intended >= warmupEnd + duration || ContinuousClock.now >= warmupEnd + duration { return }
                 case .count(let count):
                     if index >= warmupStarts + count { return }
                 }
@@ -105,9 +106,8 @@ public struct LoadRunner: Sendable {
                 if measured { counters.measuredSent.add(1, ordering: .relaxed) }
                 group.addTask {
                     if plan.callsPerPage == 1 {
-                        let client = clients[firstClient % clients.count]
                         let sent = ContinuousClock.now
-                        let outcome = await call(client, easyID: easyID)
+                        let outcome = await call(slot: firstClient, easyID: easyID)
                         let end = ContinuousClock.now
                         if measured {
                             recorder.record(corrected: end - intended, uncorrected: end - sent, outcome: outcome)
@@ -118,10 +118,9 @@ public struct LoadRunner: Sendable {
                     // A page: K calls at once; its latency is the slowest.
                     let failed = await withTaskGroup(of: Bool.self) { page in
                         for slot in 0..<plan.callsPerPage {
-                            let client = clients[(firstClient + slot) % clients.count]
                             page.addTask {
                                 let sent = ContinuousClock.now
-                                let outcome = await call(client, easyID: easyID)
+                                let outcome = await call(slot: firstClient + slot, easyID: easyID)
                                 let end = ContinuousClock.now
                                 if measured { recorder.record(corrected: end - intended, uncorrected: end - sent, outcome: outcome) }
                                 if case .ranked = outcome { return false }
@@ -153,7 +152,6 @@ public struct LoadRunner: Sendable {
         try? await Task.sleep(until: start, clock: .continuous)
         await withDiscardingTaskGroup { group in
             for worker in 0..<workers {
-                let client = clients[worker % clients.count]
                 group.addTask {
                     var rng = SystemRandomNumberGenerator()
                     while true {
@@ -169,7 +167,7 @@ public struct LoadRunner: Sendable {
                             counters.measuredSent.add(1, ordering: .relaxed)
                         }
                         counters.started.add(1, ordering: .relaxed)
-                        let outcome = await call(client, easyID: sampler.next(using: &rng))
+                        let outcome = await call(slot: worker, easyID: sampler.next(using: &rng))
                         let end = ContinuousClock.now
                         if measured {
                             recorder.record(corrected: end - sent, uncorrected: end - sent, outcome: outcome)
@@ -181,7 +179,8 @@ public struct LoadRunner: Sendable {
         }
     }
 
-    private func call(_ client: CouponRankClient, easyID: String) async -> CallOutcome {
+    private func call(slot: Int, easyID: String) async -> CallOutcome {
+        guard let client = await clients.client(slot) else { return .transport }
         do {
             let response = try await client.rank(
                 RankRequest(easyID: easyID, topK: plan.topK),
@@ -191,8 +190,10 @@ public struct LoadRunner: Sendable {
             return .ranked(response.timings, degraded: !response.degraded.isEmpty)
         } catch let error as ClientError {
             if let serverError = error.serverError { return .serverError(serverError.code) }
+            if error.code == .connectionClosed { clients.broken(slot, client) }
             return .transport
         } catch {
+            clients.broken(slot, client)
             return .transport
         }
     }

@@ -33,10 +33,10 @@ public struct ServiceLevelObjective: Sendable, Hashable, CustomStringConvertible
         case "max": percentile = 100
         default: return nil
         }
-        let units: [(String, Double)] = [("us", 1e-6), ("ms", 1e-3), ("s", 1)]
-        for (suffix, scale) in units where parts[1].hasSuffix(suffix) {
+        let units: [(String, Double)] = [("us", 1e3), ("ms", 1e6), ("s", 1e9)]  // nanoseconds per unit
+        for (suffix, nanoseconds) in units where parts[1].hasSuffix(suffix) {
             guard let number = Double(parts[1].dropLast(suffix.count)), number > 0 else { return nil }
-            return (percentile, .nanoseconds(Int64(number * scale * 1e9)))
+            return (percentile, .nanoseconds(Int64((number * nanoseconds).rounded())))
         }
         return nil
     }
@@ -70,9 +70,17 @@ public struct ServiceLevelObjective: Sendable, Hashable, CustomStringConvertible
     }
 
     public var description: String {
-        var parts = latency.map { "\(Self.name($0.percentile)) ≤ \(LatencyRecorder.micros($0.limit) / 1000) ms" }
+        var parts = latency.map { "\(Self.name($0.percentile)) ≤ \(Self.format($0.limit))" }
         if let maximumErrorRate { parts.append(String(format: "errors ≤ %.3g%%", maximumErrorRate * 100)) }
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+
+    /// `250 µs`, `50 ms`, `1.5 s`: the unit the limit was most likely written in.
+    static func format(_ limit: Duration) -> String {
+        let micros = LatencyRecorder.micros(limit)
+        if micros < 1000 { return "\(micros) µs" }
+        if micros < 1_000_000 { return micros % 1000 == 0 ? "\(micros / 1000) ms" : String(format: "%.1f ms", Double(micros) / 1000) }
+        return String(format: "%g s", Double(micros) / 1e6)
     }
 
     static func name(_ percentile: Double) -> String {

@@ -107,11 +107,8 @@ struct LoadTestCommand: AsyncParsableCommand {
         let parts = server.split(separator: ":")
         guard parts.count >= 2, let port = Int(parts.last!) else { throw ValidationError("--server must be HOST:PORT") }
         let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        var clients: [CouponRankClient] = []
-        for _ in 0..<connections {
-            clients.append(try await CouponRankClient.connect(host: host, port: port))
-        }
-        defer { for client in clients { Task { await client.close() } } }
+        let clients = try await ClientPool.connect(host: host, port: port, count: connections)
+        defer { Task { await clients.close() } }
 
         var objective = ServiceLevelObjective(
             latency: slo.compactMap(ServiceLevelObjective.parseLatency),
@@ -158,6 +155,13 @@ struct LoadTestCommand: AsyncParsableCommand {
         try write(json: report)
         if let svg {
             try SVGChart.latencyDistribution(report, title: title).write(toFile: svg, atomically: true, encoding: .utf8)
+        }
+        if clients.reconnectionCount > 0 {
+            print("reconnected \(clients.reconnectionCount) time(s) after the server closed connections")
+        }
+        if let transport = report.errors["TRANSPORT"], transport * 2 > max(report.completed, 1) {
+            print("\(transport) of \(report.completed) calls failed at the transport: the server was away for most of the run")
+            throw ExitCode(4)
         }
         if hasSLO && !objective.violations(of: report).isEmpty { throw ExitCode(3) }
     }

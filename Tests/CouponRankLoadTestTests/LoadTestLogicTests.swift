@@ -161,3 +161,12 @@ extension RunReport {
         return copy
     }
 }
+
+/// Issue 11: `--slo p99=100us` printed `p99 ≤ 0 ms`.
+@Suite struct SLODescriptionTests {
+    @Test(arguments: [("p99=100us", "p99 ≤ 100 µs"), ("p99=50ms", "p99 ≤ 50 ms"), ("p99.9=2.5ms", "p99.9 ≤ 2.5 ms"), ("max=2s", "max ≤ 2 s")])
+    func limitsAreShownInTheirUnit(text: String, shown: String) throws {
+        let objective = ServiceLevelObjective(latency: [try #require(ServiceLevelObjective.parseLatency(text))], maximumErrorRate: nil)
+        #expect(objective.description.contains(shown), "\(objective.description)")
+    }
+}

@@ -275,3 +275,50 @@ final class ServeProcess: @unchecked Sendable {
 struct ServeProcessError: Error, CustomStringConvertible {
     var description: String
 }
+
+/// Issue 11: couponrank-loadtest never reconnected after the server restarted (it spun failing
+/// 150k calls/s and exited 0 with 98 % transport errors).
+@Suite(.enabled(if: ServeProcess.binaryExists, "build the couponrank executables first (make test does)"))
+struct LoadGeneratorReconnectTests {
+    static let loadtest = URL(fileURLWithPath: ServeProcess.binary).deletingLastPathComponent().appendingPathComponent("couponrank-loadtest").path
+
+    @Test func theGeneratorReconnectsWhenTheServerComesBack() async throws {
+        let first = try await ServeProcess.start([], environment: [:])
+        let port = first.port
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("couponrank-loadtest-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let run = Task {
+            try await runChildProcess([
+                Self.loadtest, "--server", "127.0.0.1:\(port)", "--connections", "2", "--in-flight", "4",
+                "--duration", "4s", "--warmup", "0s", "--quiet", "--json", json.path,
+            ], timeout: .seconds(30))
+        }
+        try await Task.sleep(for: .seconds(1))
+        first.stop()
+        try await Task.sleep(for: .milliseconds(500))
+        let second = try await ServeProcess.start(["--port", "\(port)"], environment: [:])
+        defer { second.stop() }
+        let (status, output) = try await run.value
+        #expect(status == 0, "\(output.suffix(1500))")
+        #expect(output.contains("reconnected"), "\(output.suffix(1500))")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
+        let ok = report["ok"] as? Int ?? 0
+        #expect(ok > 100, "ranks answered before and after the restart: \(output.suffix(3000))")
+    }
+
+    @Test func aRunAgainstAServerThatIsGoneForMostOfItFails() async throws {
+        let server = try await ServeProcess.start([], environment: [:])
+        let port = server.port
+        let run = Task {
+            try await runChildProcess([
+                Self.loadtest, "--server", "127.0.0.1:\(port)", "--connections", "2", "--in-flight", "4",
+                "--duration", "3s", "--warmup", "0s", "--quiet",
+            ], timeout: .seconds(30))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        server.stop()
+        let (status, output) = try await run.value
+        #expect(status == 4, "\(output.suffix(1500))")
+        #expect(output.contains("failed at the transport"))
+    }
+}
