@@ -251,13 +251,16 @@ final class ScrapeGauges: Sendable {
             previous = labels
         }
         registry.makeGauge(descriptor: Self.info, labels: labels).set(to: 1)
-        for component in components {
+        // Breakers only (the health components also list the event logs and exploration), labelled
+        // by the upstream's own name: `upstream="candidates"`, not `upstream="upstream.candidates"`.
+        for component in components where component.name.hasPrefix("upstream.") {
             let value: Double = switch component.state {
             case "open": 2
             case "half_open": 1
             default: 0
             }
-            registry.makeGauge(descriptor: Self.breaker, labels: [("upstream", component.name)]).set(to: value)
+            registry.makeGauge(descriptor: Self.breaker, labels: [("upstream", String(component.name.dropFirst("upstream.".count)))])
+                .set(to: value)
         }
     }
 }

@@ -130,6 +130,20 @@ struct ConfigurationTests {
         await client.close()
     }
 
+    /// Issue 11: latency histograms had the library's buckets (5 ms to 10 s) while a rank takes
+    /// about 0.2 ms.
+    @Test func latencyHistogramsHaveSubMillisecondBuckets() async throws {
+        let server = try await ServeProcess.start([], environment: [:])
+        defer { server.stop() }
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        _ = try await client.rank(RankRequest(easyID: "7"))
+        await client.close()
+        let (_, metrics) = try await runChildProcess(["curl", "-sS", "http://127.0.0.1:\(server.opsPort)/metrics"])
+        let buckets = metrics.split(separator: "\n").filter { $0.hasPrefix("couponrank_rank_duration_seconds_bucket") && $0.contains(#"outcome="ok""#) }
+        #expect(buckets.contains { $0.contains(#"le="0.00005""#) }, "\(buckets)")
+        #expect(buckets.contains { $0.contains(#"le="0.001""#) })
+    }
+
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
         let file = try ServeProcess.temporaryFile("port = 1\nthis is not a setting\n")
         defer { try? FileManager.default.removeItem(atPath: file) }

@@ -38,6 +38,7 @@ struct OpsHarness: Sendable {
         rewardToken: String? = nil,
         rewardSink: (any RewardSink)? = nil,
         idleTimeout: Duration = .seconds(30),
+        componentStates: @escaping @Sendable () -> [(name: String, state: String)] = { [] },
         _ body: @Sendable (OpsHarness) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "ops-test")
@@ -69,6 +70,7 @@ struct OpsHarness: Sendable {
             admission: admission,
             rewards: RewardIntake(token: rewardToken, sink: rewardSink, metricsFactory: factory),
             registry: registry,
+            componentStates: componentStates,
             logger: logger
         ) { port in
             opsPort.report(try! SocketAddress(ipAddress: "127.0.0.1", port: port))
@@ -98,6 +100,20 @@ struct OpsHarness: Sendable {
 }
 
 @Suite struct OpsServerTests {
+    /// Issue 11: breaker labels stuttered (`upstream="upstream.candidates"`), and the health
+    /// components that are not breakers must not become breaker series.
+    @Test func breakerGaugesAreLabelledByTheUpstreamAlone() async throws {
+        let states: @Sendable () -> [(name: String, state: String)] = {
+            [("upstream.stats", "open"), ("upstream.candidates", "closed"), ("event_log.decisions", "ok"), ("exploration", "on")]
+        }
+        try await OpsHarness.with(componentStates: states) { ops in
+            let body = try await ops.get("/metrics").body
+            #expect(prometheusSample(#"couponrank_upstream_breaker_state{upstream="stats"}"#, in: body) == 2)
+            #expect(prometheusSample(#"couponrank_upstream_breaker_state{upstream="candidates"}"#, in: body) == 0)
+            #expect(!body.contains("upstream=\"upstream.") && !body.contains("upstream=\"event_log"), "\(body)")
+        }
+    }
+
     /// Issue 11: the ops port had no idle timeout; 1,200 slow connections exhausted the
     /// process's descriptors.
     @Test func anIdleOpsConnectionIsClosed() async throws {
