@@ -4,9 +4,9 @@ import Synchronization
 /// The generator's connections, each replaced when it breaks: a server that restarts mid-run
 /// costs the calls made while it was away, not the rest of the run.
 ///
-/// A broken slot is reconnected by the next call that needs it, at most once per `backoff`; calls
-/// that find it broken in between fail at once as transport errors after a short pause, so a
-/// closed loop does not spin on a dead server.
+/// A broken slot is reconnected by the next call that needs it, at most once per `backoff`; in
+/// between, ``client(_:)`` answers `nil` after a short pause, so a closed loop does not spin on a
+/// dead server. The pool keeps how long its slots were without a connection.
 public final class ClientPool: Sendable {
     public let host: String
     public let port: Int
@@ -18,6 +18,8 @@ public final class ClientPool: Sendable {
         var client: CouponRankClient?
         var retryAt: ContinuousClock.Instant?
         var connecting = false
+        var brokenSince: ContinuousClock.Instant?
+        var downtime: Duration = .zero
     }
 
     /// Connects `count` clients to `host:port`.
@@ -41,6 +43,15 @@ public final class ClientPool: Sendable {
 
     /// Connections made again after one broke.
     public var reconnectionCount: Int { reconnections.load(ordering: .relaxed) }
+
+    /// How long, on average over its slots, the pool had no connection (so far).
+    public var averageDowntime: Duration {
+        let now = ContinuousClock.now
+        return slots.withLock { slots in
+            let total = slots.reduce(Duration.zero) { $0 + $1.downtime + ($1.brokenSince.map { now - $0 } ?? .zero) }
+            return total / slots.count
+        }
+    }
 
     /// The client of `slot`, reconnected if it broke and its backoff has passed; `nil` while it is
     /// away (after a pause of a few milliseconds).
@@ -66,10 +77,20 @@ public final class ClientPool: Sendable {
                 slots[index].connecting = false
                 slots[index].client = client
                 slots[index].retryAt = client == nil ? .now + backoff : nil
+                if client != nil, let since = slots[index].brokenSince {
+                    slots[index].downtime += .now - since
+                    slots[index].brokenSince = nil
+                }
             }
             if client != nil { reconnections.add(1, ordering: .relaxed) }
             return client
         }
+    }
+
+    /// How long `slot` has been without a connection; zero while it has one.
+    func brokenFor(_ slot: Int) -> Duration {
+        let index = slot % count
+        return slots.withLock { slots in slots[index].brokenSince.map { .now - $0 } ?? .zero }
     }
 
     /// Drops `client` from `slot` after a transport failure, so the next call reconnects.
@@ -79,6 +100,7 @@ public final class ClientPool: Sendable {
             guard let current = slots[index].client, current === client else { return false }
             slots[index].client = nil
             slots[index].retryAt = .now + backoff
+            slots[index].brokenSince = .now
             return true
         }
         if dropped { Task { await client.close() } }

@@ -155,6 +155,14 @@ public struct LoadRunner: Sendable {
                 group.addTask {
                     var rng = SystemRandomNumberGenerator()
                     while true {
+                        if case .duration(let duration) = plan.limit, ContinuousClock.now >= warmupEnd + duration { return }
+                        // No connection (the server is away): wait for one instead of counting a
+                        // call that was never sent; the pool keeps the downtime.
+                        guard let client = await clients.client(worker) else {
+                            // A server gone for good ends the worker (a run by count would wait forever).
+                            if clients.brokenFor(worker) > Self.giveUpAfter { return }
+                            continue
+                        }
                         let sent = ContinuousClock.now
                         let measured = sent >= warmupEnd
                         if measured {
@@ -167,7 +175,7 @@ public struct LoadRunner: Sendable {
                             counters.measuredSent.add(1, ordering: .relaxed)
                         }
                         counters.started.add(1, ordering: .relaxed)
-                        let outcome = await call(slot: worker, easyID: sampler.next(using: &rng))
+                        let outcome = await call(client, slot: worker, easyID: sampler.next(using: &rng))
                         let end = ContinuousClock.now
                         if measured {
                             recorder.record(corrected: end - sent, uncorrected: end - sent, outcome: outcome)
@@ -179,8 +187,17 @@ public struct LoadRunner: Sendable {
         }
     }
 
+    /// How long a closed-loop worker waits for a server that went away before it stops.
+    static let giveUpAfter = Duration.seconds(30)
+
+    /// One call on `slot`'s connection; a transport error when there is none (open loop: the call
+    /// was due and is not served).
     private func call(slot: Int, easyID: String) async -> CallOutcome {
         guard let client = await clients.client(slot) else { return .transport }
+        return await call(client, slot: slot, easyID: easyID)
+    }
+
+    private func call(_ client: CouponRankClient, slot: Int, easyID: String) async -> CallOutcome {
         do {
             let response = try await client.rank(
                 RankRequest(easyID: easyID, topK: plan.topK),

@@ -60,8 +60,15 @@ import Testing
     }
 
     @Test func aFailedCandidateSourceKeepsItsCause() async throws {
-        let broken = RankEngine(sources: .scripted(candidates: ScriptedSource { _ in .fail }), models: models)
-        let error = try await #require(throws: RankError.self) { try await broken.rank(request("9")) }
+        // Generous deadlines: the subject is the cause, not the clock of a busy test machine.
+        let broken = RankEngine(
+            sources: .scripted(
+                candidates: ScriptedSource { _ in .fail },
+                timeouts: SourceTimeouts(userFeatures: .seconds(30), candidates: .seconds(30), stats: .seconds(30))
+            ),
+            models: models
+        )
+        let error = try await #require(throws: RankError.self) { try await broken.rank(request("9", budget: .seconds(30))) }
         #expect(error.code == .candidatesUnavailable)
         let sourceError = try #require(error.underlying as? SourceError)
         #expect(sourceError.code == .candidatesUnavailable)

@@ -104,7 +104,10 @@ struct EventLogTests {
                 redis.stop()
                 try await rankFor(.milliseconds(600))
                 try await redis.restart()
-                try await rankFor(.milliseconds(1200))
+                let beforeRestartWindow = ranks
+                try await rankFor(.milliseconds(800))
+                let withRedisUp = ranks - beforeRestartWindow
+                try await rankFor(.milliseconds(400))
                 redis.pause()
                 let beforeFreeze = ranks
                 try await rankFor(.milliseconds(800))
@@ -113,8 +116,9 @@ struct EventLogTests {
                 try await rankFor(.milliseconds(1200))
                 await client.close()
                 // Ranks that waited on the log would get a few answers per writer timeout (300 ms)
-                // while Redis is frozen; ranks that do not wait keep their usual pace.
-                #expect(duringFreeze >= 80, "\(duringFreeze) ranks while Redis was frozen; slowest rank \(slowest)")
+                // while Redis is frozen; ranks that do not wait keep the pace of an equal window
+                // with Redis up (compared, not timed: a busy machine slows both alike).
+                #expect(duringFreeze * 4 >= withRedisUp, "\(duringFreeze) ranks while Redis was frozen, \(withRedisUp) with it up; slowest rank \(slowest)")
                 return (ranks, decisions)
             }
         }

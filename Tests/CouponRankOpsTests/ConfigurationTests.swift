@@ -304,7 +304,7 @@ struct LoadGeneratorReconnectTests {
         let run = Task {
             try await runChildProcess([
                 Self.loadtest, "--server", "127.0.0.1:\(port)", "--connections", "2", "--in-flight", "4",
-                "--duration", "4s", "--warmup", "0s", "--quiet", "--json", json.path,
+                "--duration", "8s", "--warmup", "0s", "--quiet", "--json", json.path,
             ], timeout: .seconds(30))
         }
         try await Task.sleep(for: .seconds(1))
@@ -313,8 +313,10 @@ struct LoadGeneratorReconnectTests {
         let second = try await ServeProcess.start(["--port", "\(port)"], environment: [:])
         defer { second.stop() }
         let (status, output) = try await run.value
-        #expect(status == 0, "\(output.suffix(1500))")
         #expect(output.contains("reconnected"), "\(output.suffix(1500))")
+        // Exit 0 unless the restart took most of the run, which a very busy machine can make it do.
+        let downtime = output.range(of: "without a connection to the server for ").map { Double(output[$0.upperBound...].prefix { $0.isNumber || $0 == "." }) ?? 0 } ?? 0
+        #expect(status == 0 || downtime > 4, "status \(status), downtime \(downtime) s: \(output.suffix(1500))")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
         let ok = report["ok"] as? Int ?? 0
         #expect(ok > 100, "ranks answered before and after the restart: \(output.suffix(3000))")
@@ -329,10 +331,11 @@ struct LoadGeneratorReconnectTests {
                 "--duration", "3s", "--warmup", "0s", "--quiet",
             ], timeout: .seconds(30))
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Stopped once the generator is running against it, for the rest of the run.
+        #expect(try await server.waitForInFlight(1))
         server.stop()
         let (status, output) = try await run.value
         #expect(status == 4, "\(output.suffix(1500))")
-        #expect(output.contains("failed at the transport"))
+        #expect(output.contains("away for most of the run"))
     }
 }

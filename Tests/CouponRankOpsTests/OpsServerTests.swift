@@ -117,10 +117,14 @@ struct OpsHarness: Sendable {
     /// Issue 11: the ops port had no idle timeout; 1,200 slow connections exhausted the
     /// process's descriptors.
     @Test func anIdleOpsConnectionIsClosed() async throws {
-        try await OpsHarness.with(idleTimeout: .milliseconds(500)) { ops in
+        try await OpsHarness.with(idleTimeout: .seconds(1)) { ops in
             let idle = try await RawConnection.connect(port: ops.opsPort)
-            #expect(try await idle.closesWithin(.seconds(5)))
-            #expect(try await ops.get("/healthz").status == 200, "the port still serves")
+            #expect(try await idle.closesWithin(.seconds(8)))
+            // The port still serves. (A busy test machine can delay a request past the short
+            // idle timeout of this test, so one retry is allowed.)
+            var status = try? await ops.get("/healthz").status
+            if status == nil { status = try await ops.get("/healthz").status }
+            #expect(status == 200)
         }
     }
 
