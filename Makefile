@@ -41,7 +41,7 @@ deploy-check: deps
 	docker-compose -f deploy/docker-compose.yml config --quiet
 	python3 -c "import json, sys; json.load(open('deploy/grafana/couponrank-dashboard.json'))"
 	openapi-spec-validator proto-spec/OPS.openapi.yaml
-	bash deploy/build.sh $$(mktemp -d /tmp/couponrank-image.XXXXXX)
+	@out=$$(mktemp -d /tmp/couponrank-image.XXXXXX); bash deploy/build.sh $$out; status=$$?; rm -rf $$out; exit $$status
 	@echo "deploy files: valid; the image's build step ran here"
 
 ## Context build + scoring of one request, beside numpy's matmul path (BENCH_ARGS="--n 200 --d 64").
