@@ -153,13 +153,14 @@ public enum OpsServer {
             }
         }
 
-        return Application(
+        let application = Application(
             router: router,
             server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "couponrank-ops"),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        return OpsService(application: application, host: configuration.host, port: configuration.port)
     }
 
     /// The value of `name` in a raw (percent-encoded) query, decoded; "" when absent, `nil` when
@@ -205,6 +206,23 @@ public enum OpsServer {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+}
+
+/// The ops application as a service whose failure to open its port names the port.
+struct OpsService<Wrapped: Service>: Service {
+    let application: Wrapped
+    let host: String
+    let port: Int
+
+    func run() async throws {
+        do {
+            try await application.run()
+        } catch {
+            let text = "\(error)"
+            guard text.contains("bind") || text.contains("in use") else { throw error }
+            throw ListenError(port: "ops", host: host, number: port, underlying: error)
+        }
+    }
 }
 
 /// Gauges computed when Prometheus scrapes: the model's age and identity, breaker states.

@@ -144,6 +144,23 @@ struct ConfigurationTests {
         #expect(buckets.contains { $0.contains(#"le="0.001""#) })
     }
 
+    /// Issue 11: a busy port was reported as `bind(descriptor:ptr:bytes:): Address already in use`
+    /// without the port, and with the ops port busy the engine first printed "serving", then exited.
+    @Test func aBusyPortIsNamedAndNothingIsAnnouncedBeforeEveryPortIsOpen() async throws {
+        let holder = try await ServeProcess.start([], environment: [:])
+        defer { holder.stop() }
+        // Bounded: an engine that failed to open a port and did not exit would be the bug.
+        let (rpcStatus, rpcOutput) = try await runChildProcess(
+            [ServeProcess.binary, "serve", "--port", "\(holder.port)", "--ops-port", "0"], timeout: .seconds(30))
+        #expect(rpcStatus != 0)
+        #expect(rpcOutput.contains("cannot open the RPC port on 127.0.0.1:\(holder.port)"), "\(rpcOutput)")
+        let (opsStatus, opsOutput) = try await runChildProcess(
+            [ServeProcess.binary, "serve", "--port", "0", "--ops-port", "\(holder.opsPort)"], timeout: .seconds(30))
+        #expect(opsStatus != 0)
+        #expect(opsOutput.contains("cannot open the ops port on 127.0.0.1:\(holder.opsPort)"), "\(opsOutput)")
+        #expect(!opsOutput.contains("couponrank serving on"), "\(opsOutput)")
+    }
+
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
         let file = try ServeProcess.temporaryFile("port = 1\nthis is not a setting\n")
         defer { try? FileManager.default.removeItem(atPath: file) }

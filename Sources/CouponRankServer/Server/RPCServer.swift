@@ -66,7 +66,23 @@ public final class RPCServer: Service, Sendable {
     }
 
     public func run() async throws {
-        let serverChannel = try await ServerBootstrap(group: eventLoopGroup)
+        let serverChannel: any Channel
+        do {
+            serverChannel = try await bind()
+        } catch {
+            throw ListenError(port: "RPC", host: configuration.host, number: configuration.port, underlying: error)
+        }
+        guard let address = serverChannel.localAddress else {
+            serverChannel.close(promise: nil)
+            throw ChannelError.unknownLocalAddress
+        }
+        logger.info("rpc server listening", metadata: ["rpc.address": "\(address)"])
+        onListening(address)
+        try await serve(serverChannel)
+    }
+
+    private func bind() async throws -> any Channel {
+        try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -76,13 +92,9 @@ public final class RPCServer: Service, Sendable {
             }
             .bind(host: configuration.host, port: configuration.port)
             .get()
-        guard let address = serverChannel.localAddress else {
-            serverChannel.close(promise: nil)
-            throw ChannelError.unknownLocalAddress
-        }
-        logger.info("rpc server listening", metadata: ["rpc.address": "\(address)"])
-        onListening(address)
+    }
 
+    private func serve(_ serverChannel: any Channel) async throws {
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await serverChannel.closeFuture.get()

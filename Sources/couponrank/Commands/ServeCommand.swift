@@ -403,6 +403,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "model.origin": "\(served.origin)",
             ]
         )
+        let announcer = StartupAnnouncer(waitsForOps: !noOps)
         let server = RPCServer(
             configuration: configuration,
             engine: engine,
@@ -412,9 +413,7 @@ struct ServeCommand: AsyncParsableCommand {
             componentStates: componentStates,
             logger: logger
         ) { address in
-            // Unbuffered, so a supervising script sees it at once.
-            let line = "couponrank serving on \(address) with model \(served.model.version) (\(served.origin))\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            announcer.rpcListening("couponrank serving on \(address) with model \(served.model.version) (\(served.origin))")
         }
         // Shut down in reverse order: the refresher first, then the RPC server drains, the ops
         // port after it, so /readyz answers "draining" while requests finish, then the event
@@ -439,7 +438,7 @@ struct ServeCommand: AsyncParsableCommand {
                     componentStates: componentStates,
                     logger: logger
                 ) { port in
-                    FileHandle.standardOutput.write(Data("couponrank ops port on \(opsHost):\(port)\n".utf8))
+                    announcer.opsListening("couponrank ops port on \(opsHost):\(port)")
                 }
             )
         }

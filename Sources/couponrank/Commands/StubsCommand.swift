@@ -29,7 +29,8 @@ struct StubsCommand: AsyncParsableCommand {
     @Option(help: "Latency of /features: none, fixed:5ms, uniform:2ms-8ms, lognormal:MEDIAN,P99.")
     var userLatency = "none"
 
-    @Option(help: "Latency of /coupons.")
+    // `--candidates-latency` as in `serve`; `--coupons-latency` kept for existing scripts.
+    @Option(name: [.customLong("candidates-latency"), .customLong("coupons-latency")], help: "Latency of /coupons (the candidate service).")
     var couponsLatency = "none"
 
     @Option(help: "Latency of /coupon-stats.")
@@ -46,7 +47,7 @@ struct StubsCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
-        for (flag, value) in [("--user-latency", userLatency), ("--coupons-latency", couponsLatency), ("--stats-latency", statsLatency)] {
+        for (flag, value) in [("--user-latency", userLatency), ("--candidates-latency", couponsLatency), ("--stats-latency", statsLatency)] {
             guard LatencyDistribution(parsing: value) != nil else {
                 throw ValidationError("\(flag) '\(value)' is not none, fixed:D, uniform:D-D or lognormal:MEDIAN,P99")
             }
