@@ -14,6 +14,16 @@ struct CouponRankCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        // Swift repairs invalid UTF-8 in arguments into U+FFFD: refuse it instead of ranking
+        // another easy_id than the one given (PROTOCOL.md §2).
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            if String(validating: bytes, as: UTF8.self) == nil {
+                FileHandle.standardError.write(Data("Error: argument \(index) is not valid UTF-8\n".utf8))
+                Foundation.exit(64)
+            }
+        }
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "serve", !arguments.contains("--help"), !arguments.contains("-h") {
             do {

@@ -161,6 +161,13 @@ struct ConfigurationTests {
         #expect(!opsOutput.contains("couponrank serving on"), "\(opsOutput)")
     }
 
+    /// Issue 11: an easy_id that is not UTF-8 was repaired into U+FFFD by the CLI and ranked.
+    @Test func anArgumentThatIsNotUTF8IsRefused() async throws {
+        let (status, output) = try await runChildProcess(["sh", "-c", "\"$0\" rank \"$(printf '\\377\\376')\"", ServeProcess.binary])
+        #expect(status == 64, "\(output)")
+        #expect(output.contains("argument 2 is not valid UTF-8"), "\(output)")
+    }
+
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
         let file = try ServeProcess.temporaryFile("port = 1\nthis is not a setting\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
