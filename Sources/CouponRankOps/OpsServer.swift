@@ -19,12 +19,21 @@ public struct OpsConfiguration: Sendable, Hashable {
     /// A connection that sends nothing for this long is closed, so idle or abandoned clients
     /// cannot hold the process's descriptors.
     public var idleTimeout: Duration
+    /// The engine's version, exported as `couponrank_build_info{version}`.
+    public var buildVersion: String
 
-    public init(host: String = "127.0.0.1", port: Int = 7421, rankBudget: Duration = .milliseconds(100), idleTimeout: Duration = .seconds(30)) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 7421,
+        rankBudget: Duration = .milliseconds(100),
+        idleTimeout: Duration = .seconds(30),
+        buildVersion: String = "dev"
+    ) {
         self.host = host
         self.port = port
         self.rankBudget = rankBudget
         self.idleTimeout = idleTimeout
+        self.buildVersion = buildVersion
     }
 }
 
@@ -43,6 +52,7 @@ public enum OpsServer {
     ) -> some Service {
         let router = Router()
         let scrape = ScrapeGauges(registry: registry)
+        registry.makeGauge(descriptor: ScrapeGauges.buildInfo, labels: [("version", configuration.buildVersion)]).set(to: 1)
 
         router.get("/healthz") { _, _ -> Response in
             json(.ok, ["status": "alive"] as [String: String])
@@ -228,11 +238,25 @@ struct OpsService<Wrapped: Service>: Service {
 /// Gauges computed when Prometheus scrapes: the model's age and identity, breaker states.
 final class ScrapeGauges: Sendable {
     let registry: PrometheusCollectorRegistry
-    static var loaded: MetricNameDescriptor {
+    static var loadAge: MetricNameDescriptor {
         MetricNameDescriptor(
-            metricName: "couponrank_model_loaded",
+            metricName: "couponrank_model_load_age",
             unitName: "seconds",
-            helpText: "Seconds since the model in use was loaded"
+            helpText: "Seconds since the model in use was loaded by this engine"
+        )
+    }
+    static var trainingAge: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "couponrank_model_age",
+            unitName: "seconds",
+            helpText: "Seconds since the model in use was trained (its created_at); 0 when unknown"
+        )
+    }
+    static var buildInfo: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "couponrank_build_info",
+            unitName: "",
+            helpText: "The engine's version (always 1)"
         )
     }
     static var info: MetricNameDescriptor {
@@ -260,7 +284,8 @@ final class ScrapeGauges: Sendable {
     func update(models: ModelSlot, components: [(name: String, state: String)]) {
         let loaded = models.current
         let age = ContinuousClock.now - loaded.loadedAt
-        registry.makeGauge(descriptor: Self.loaded).set(to: Double(age.components.seconds))
+        registry.makeGauge(descriptor: Self.loadAge).set(to: Double(age.components.seconds))
+        registry.makeGauge(descriptor: Self.trainingAge).set(to: Double(ModelAge.seconds(createdAt: loaded.model.definition.createdAt)))
         let labels = [("version", loaded.model.version), ("origin", loaded.origin.description), ("kind", loaded.model.kind.rawValue)]
         previousModel.withLock { previous in
             if let previous, previous.map(\.1) != labels.map(\.1) {

@@ -3,10 +3,12 @@ import Foundation
 
 @main
 struct CouponRankCommand: AsyncParsableCommand {
+    static let version = "0.12.0"
+
     static let configuration = CommandConfiguration(
         commandName: "couponrank",
         abstract: "CouponRank: ranks coupons for a visitor with a contextual-bandit model.",
-        version: "couponrank 0.12.0 (RPC protocol 1 revision 3, model format 2, events format 1)",
+        version: "couponrank \(CouponRankCommand.version) (RPC protocol 1 revision 3, model format 2, events format 1)",
         subcommands: [
             ServeCommand.self, RankCommand.self, RewardCommand.self, HealthCommand.self, ModelCommand.self, AdminCommand.self,
             ReplayCommand.self, StubsCommand.self,

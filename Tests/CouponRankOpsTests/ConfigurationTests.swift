@@ -168,6 +168,25 @@ struct ConfigurationTests {
         #expect(output.contains("argument 2 is not valid UTF-8"), "\(output)")
     }
 
+    /// Issue 11: refused admin tokens and Redis outages were visible only in logs; no build info;
+    /// an age exported as `couponrank_model_loaded_seconds`.
+    @Test func refusalsOutagesBuildAndModelAgesAreMetrics() async throws {
+        let server = try await ServeProcess.start(["--admin-token", "s3cret", "--redis-url", "redis://127.0.0.1:1"], environment: [:])
+        defer { server.stop() }
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        _ = try? await client.reloadModel(token: "wrong")
+        _ = try? await client.reloadModel(token: "")
+        await client.close()
+        let (_, metrics) = try await runChildProcess(["curl", "-sS", "http://127.0.0.1:\(server.opsPort)/metrics"])
+        #expect(prometheusSample(#"couponrank_admin_refusals_total{reason="wrong_token"}"#, in: metrics) == 1, "\(metrics)")
+        #expect(prometheusSample(#"couponrank_admin_refusals_total{reason="missing_token"}"#, in: metrics) == 1)
+        #expect((prometheusSample("couponrank_redis_failures_total", in: metrics) ?? 0) >= 1, "port 1 refuses every connection")
+        #expect(metrics.contains(#"couponrank_build_info{version="0.12.0"} 1"#))
+        #expect(metrics.contains("# HELP couponrank_model_load_age_seconds"))
+        #expect(metrics.contains("# HELP couponrank_model_age_seconds"))
+        #expect(!metrics.contains("couponrank_model_loaded_seconds"))
+    }
+
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
         let file = try ServeProcess.temporaryFile("port = 1\nthis is not a setting\n")
         defer { try? FileManager.default.removeItem(atPath: file) }

@@ -1,5 +1,6 @@
 public import Logging
 public import NIOPosix
+import Metrics
 import Synchronization
 
 /// A Redis connection for request/response commands, safe to share.
@@ -14,6 +15,8 @@ public final class RedisClient: Sendable {
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private let state = Mutex(State())
+    /// Connections to Redis lost or refused: outages show in metrics, not only in logs.
+    private let failuresCounter = Counter(label: "couponrank_redis_failures_total")
 
     private struct State {
         var connection: RedisConnection?
@@ -83,6 +86,7 @@ public final class RedisClient: Sendable {
     }
 
     private func noteFailure(_ state: inout State) {
+        failuresCounter.increment()
         state.failures += 1
         let backoff = Duration.milliseconds(min(100 * (1 << min(state.failures - 1, 6)), 5000))
         state.retryAt = .now + backoff

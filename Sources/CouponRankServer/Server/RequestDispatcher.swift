@@ -3,6 +3,7 @@ import CouponRankEngine
 import Foundation
 import CouponRankWire
 import Logging
+import Metrics
 
 /// The RPC port's answers that are not ranks: protocol prechecks, health, rewards, admin messages.
 struct RequestDispatcher: Sendable {
@@ -44,9 +45,7 @@ struct RequestDispatcher: Sendable {
 
     /// Seconds since an RFC 3339 timestamp; 0 when it does not parse or lies in the future.
     static func ageSeconds(createdAt: String) -> UInt64 {
-        let formatter = ISO8601DateFormatter()
-        guard let date = formatter.date(from: createdAt) else { return 0 }
-        return UInt64(max(0, Date().timeIntervalSince(date)))
+        ModelAge.seconds(createdAt: createdAt)
     }
 
     /// Checks and queues a reward; never waits.
@@ -112,14 +111,22 @@ struct RequestDispatcher: Sendable {
 
     private func authenticateAdmin(_ token: String) throws(WireError) {
         guard let expected = configuration.adminToken, !expected.isEmpty else {
+            Self.adminRefusals("disabled").increment()
             throw WireError(.unauthenticated, "admin messages are disabled: this server has no admin token configured")
         }
         guard !token.isEmpty else {
+            Self.adminRefusals("missing_token").increment()
             throw WireError(.unauthenticated, "no admin token given")
         }
         guard Secret.matches(token, expected) else {
+            Self.adminRefusals("wrong_token").increment()
             throw WireError(.unauthenticated, "wrong admin token")
         }
+    }
+
+    /// Admin messages refused, by reason: visible in metrics, not only in logs.
+    static func adminRefusals(_ reason: String) -> Counter {
+        Counter(label: "couponrank_admin_refusals_total", dimensions: [("reason", reason)])
     }
 
     func adminReload(_ frame: Frame) async -> RPCAnswer {
@@ -160,5 +167,15 @@ struct RequestDispatcher: Sendable {
             logger.notice("admin request refused", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
             return .error(requestID: requestID, error)
         }
+    }
+}
+
+/// How old a model is, from its `created_at`.
+public enum ModelAge {
+    /// Seconds since an RFC 3339 timestamp; 0 when it does not parse or lies in the future.
+    public static func seconds(createdAt: String) -> UInt64 {
+        let formatter = ISO8601DateFormatter()
+        guard let date = formatter.date(from: createdAt) else { return 0 }
+        return UInt64(max(0, Date().timeIntervalSince(date)))
     }
 }

@@ -429,7 +429,8 @@ struct ServeCommand: AsyncParsableCommand {
                         host: opsHost,
                         port: opsPort,
                         rankBudget: .milliseconds(defaultBudgetMs),
-                        idleTimeout: .seconds(opsIdleTimeoutS)
+                        idleTimeout: .seconds(opsIdleTimeoutS),
+                        buildVersion: CouponRankCommand.version
                     ),
                     engine: engine,
                     admission: admission,
