@@ -252,6 +252,15 @@ final class ScrapeGauges: Sendable {
             helpText: "Seconds since the model in use was trained (its created_at); 0 when unknown"
         )
     }
+    static var residentMemory: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "process_resident_memory", unitName: "bytes", helpText: "Resident memory of the engine process")
+    }
+    static var cpu: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "process_cpu", unitName: "seconds", helpText: "User and system CPU time of the engine process since it started")
+    }
+    static var openDescriptors: MetricNameDescriptor {
+        MetricNameDescriptor(metricName: "process_open_fds", unitName: "", helpText: "File descriptors the engine process holds open")
+    }
     static var buildInfo: MetricNameDescriptor {
         MetricNameDescriptor(
             metricName: "couponrank_build_info",
@@ -281,7 +290,31 @@ final class ScrapeGauges: Sendable {
         self.registry = registry
     }
 
+    /// The process's memory, CPU time and descriptors from /proc (Linux; nothing elsewhere).
+    func updateProcess() {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        {
+            registry.makeGauge(descriptor: Self.residentMemory).set(to: kilobytes * 1024)
+        }
+        if let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        {
+            // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
+                let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+                registry.makeGauge(descriptor: Self.cpu).set(to: (user + system) / ticks)
+            }
+        }
+        if let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            registry.makeGauge(descriptor: Self.openDescriptors).set(to: Double(descriptors.count))
+        }
+    }
+
     func update(models: ModelSlot, components: [(name: String, state: String)]) {
+        updateProcess()
         let loaded = models.current
         let age = ContinuousClock.now - loaded.loadedAt
         registry.makeGauge(descriptor: Self.loadAge).set(to: Double(age.components.seconds))

@@ -185,6 +185,10 @@ struct ConfigurationTests {
         #expect(metrics.contains("# HELP couponrank_model_load_age_seconds"))
         #expect(metrics.contains("# HELP couponrank_model_age_seconds"))
         #expect(!metrics.contains("couponrank_model_loaded_seconds"))
+        // Process metrics from /proc: a running engine holds memory, has used CPU, and has descriptors open.
+        #expect((prometheusSample("process_resident_memory_bytes", in: metrics) ?? 0) > 1_000_000)
+        #expect((prometheusSample("process_cpu_seconds", in: metrics) ?? 0) > 0)
+        #expect((prometheusSample("process_open_fds", in: metrics) ?? 0) >= 3)
     }
 
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
