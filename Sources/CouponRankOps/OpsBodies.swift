@@ -109,12 +109,7 @@ public struct RankJSON: Encodable, Sendable {
     public init(easyID: String, response: RankResponse) {
         self.easyID = easyID
         self.eventID = response.eventID
-        self.policy = switch response.policy {
-        case 0: "greedy"
-        case 1: "epsilon_greedy"
-        case 2: "softmax"
-        default: "policy_\(response.policy)"
-        }
+        self.policy = response.policyName
         self.modelVersion = response.modelVersion
         self.degraded = response.degraded.names
         self.timingsMicros = Timings(

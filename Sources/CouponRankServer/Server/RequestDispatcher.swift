@@ -37,15 +37,10 @@ struct RequestDispatcher: Sendable {
             status: admission.isDraining ? .draining : .serving,
             uptimeMillis: UInt64(max(seconds, 0)) * 1000 + UInt64(max(attoseconds, 0) / 1_000_000_000_000_000),
             modelVersion: loaded.model.version,
-            modelAgeSeconds: Self.ageSeconds(createdAt: loaded.model.definition.createdAt),
+            modelAgeSeconds: ModelAge.seconds(createdAt: loaded.model.definition.createdAt),
             modelOrigin: loaded.origin.description,
             components: componentStates().map { HealthResponse.Component(name: $0.name, state: $0.state) }
         )
-    }
-
-    /// Seconds since an RFC 3339 timestamp; 0 when it does not parse or lies in the future.
-    static func ageSeconds(createdAt: String) -> UInt64 {
-        ModelAge.seconds(createdAt: createdAt)
     }
 
     /// Checks and queues a reward; never waits.

@@ -66,6 +66,16 @@ public struct RankResponse: WireMessage, Hashable {
     /// Revision 3: the policy that chose the items: 0 greedy, 1 ε-greedy, 2 softmax (MODEL.md §3.1).
     public var policy: UInt8
 
+    /// ``policy`` as MODEL.md names it; `policy_N` for a code this reader does not know.
+    public var policyName: String {
+        switch policy {
+        case 0: "greedy"
+        case 1: "epsilon_greedy"
+        case 2: "softmax"
+        default: "policy_\(policy)"
+        }
+    }
+
     public init(
         modelVersion: String,
         degraded: Degraded = [],

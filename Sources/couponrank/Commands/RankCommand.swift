@@ -82,7 +82,7 @@ enum RankOutput {
         )
         let t = response.timings
         if !response.eventID.isEmpty {
-            lines.append("event_id \(response.eventID)  policy \(policyName(response.policy))")
+            lines.append("event_id \(response.eventID)  policy \(response.policyName)")
         }
         lines.append("server time: fetch \(t.fetchMicros) µs, context \(t.contextMicros) µs, score \(t.scoreMicros) µs, total \(t.totalMicros) µs")
         lines.append("")
@@ -94,15 +94,6 @@ enum RankOutput {
             )
         }
         return lines.joined(separator: "\n")
-    }
-
-    static func policyName(_ code: UInt8) -> String {
-        switch code {
-        case 0: "greedy"
-        case 1: "epsilon_greedy"
-        case 2: "softmax"
-        default: "policy \(code)"
-        }
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {
