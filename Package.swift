@@ -130,6 +130,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The learning loop, part 2: joining rewards to decisions, online learners with
+        // checkpointed sufficient statistics, off-policy evaluation, the trainer service.
+        .target(
+            name: "CouponRankTraining",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankEngine",
+                "CouponRankEvents",
+                "CouponRankModelFile",
+                "CouponRankModelStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The binary RPC port: NIO bootstrap, channel handlers (decode, admit, answer, encode), drain.
         .target(
             name: "CouponRankServer",
@@ -176,6 +193,7 @@ let package = Package(
                 "CouponRankOps",
                 "CouponRankEngine",
                 "CouponRankEvents",
+                "CouponRankTraining",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 "CouponRankCore",
@@ -340,6 +358,24 @@ let package = Package(
                 "CouponRankModelStore",
                 "CouponRankServer",
                 "CouponRankClient",
+                "CouponRankWire",
+                "CouponRankTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankTrainingTests",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankEngine",
+                "CouponRankEvents",
+                "CouponRankModelFile",
+                "CouponRankModelStore",
+                "CouponRankSources",
+                "CouponRankTraining",
                 "CouponRankWire",
                 "CouponRankTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),

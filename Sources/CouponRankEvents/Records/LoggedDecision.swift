@@ -24,6 +24,17 @@ public struct LoggedDecision: Sendable, Hashable {
         }
     }
 
+    /// An eligible coupon that was not shown (EVENTS.md §2.1, the `candidates` field).
+    public struct Candidate: Sendable, Hashable {
+        public var coupon: Coupon
+        public var stats: CouponStats
+
+        public init(coupon: Coupon, stats: CouponStats) {
+            self.coupon = coupon
+            self.stats = stats
+        }
+    }
+
     public static let format: UInt8 = 1
 
     public var eventID: String
@@ -39,6 +50,9 @@ public struct LoggedDecision: Sendable, Hashable {
     public var normalizer: Double
     public var user: UserFeatures
     public var items: [Item]
+    /// The eligible coupons that were not shown, when the entry carried them; with ``items`` they
+    /// are the whole set the policy chose from, which off-policy evaluation needs.
+    public var candidates: [Candidate]?
 
     public init(
         eventID: String,
@@ -51,7 +65,8 @@ public struct LoggedDecision: Sendable, Hashable {
         scoreMax: Double,
         normalizer: Double,
         user: UserFeatures,
-        items: [Item]
+        items: [Item],
+        candidates: [Candidate]? = nil
     ) {
         self.eventID = eventID
         self.unixMillis = unixMillis
@@ -64,6 +79,7 @@ public struct LoggedDecision: Sendable, Hashable {
         self.normalizer = normalizer
         self.user = user
         self.items = items
+        self.candidates = candidates
     }
 
     /// The record of an engine decision.
