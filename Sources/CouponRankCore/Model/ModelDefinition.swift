@@ -15,6 +15,8 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
     public var aInverse: [Double]
     /// How rankings explore; always greedy in format 1.
     public var exploration: ExplorationPolicy
+    /// Where a trained model came from; absent in hand-made documents.
+    public var lineage: ModelLineage?
 
     public static let currentFormat = 2
 
@@ -27,7 +29,8 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         features: FeatureSchema,
         theta: [Double],
         aInverse: [Double] = [],
-        exploration: ExplorationPolicy = .greedy
+        exploration: ExplorationPolicy = .greedy,
+        lineage: ModelLineage? = nil
     ) {
         self.format = format
         self.version = version
@@ -38,6 +41,7 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         self.theta = theta
         self.aInverse = aInverse
         self.exploration = exploration
+        self.lineage = lineage
     }
 
     enum CodingKeys: String, CodingKey {
@@ -50,6 +54,7 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         case theta
         case aInverse = "a_inverse"
         case exploration
+        case lineage
     }
 
     public init(from decoder: any Decoder) throws {
@@ -64,6 +69,7 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         self.aInverse = try container.decodeIfPresent([Double].self, forKey: .aInverse) ?? []
         // Format 1 has no exploration: an `exploration` key there is an unknown key, ignored.
         self.exploration = format >= 2 ? try container.decodeIfPresent(ExplorationPolicy.self, forKey: .exploration) ?? .greedy : .greedy
+        self.lineage = try container.decodeIfPresent(ModelLineage.self, forKey: .lineage)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -77,6 +83,40 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         try container.encode(theta, forKey: .theta)
         if !aInverse.isEmpty { try container.encode(aInverse, forKey: .aInverse) }
         if format >= 2, exploration != .greedy { try container.encode(exploration, forKey: .exploration) }
+        try container.encodeIfPresent(lineage, forKey: .lineage)
+    }
+}
+
+/// A trained model's provenance (MODEL.md §1): informational, engines only show it.
+public struct ModelLineage: Sendable, Hashable, Codable {
+    /// The version serving when this one was trained, if any.
+    public var parent: String?
+    /// The trainer's consumer group and partitions that produced it.
+    public var trainer: String
+    /// Closed decisions and item updates the statistics hold, over every partition.
+    public var decisions: Int
+    public var itemUpdates: Int
+    /// Rewards of the target kind joined in those decisions.
+    public var rewards: Int
+    /// The last stream entry id each partition had consumed, by stream key.
+    public var streamPositions: [String: String]
+
+    public init(parent: String?, trainer: String, decisions: Int, itemUpdates: Int, rewards: Int, streamPositions: [String: String]) {
+        self.parent = parent
+        self.trainer = trainer
+        self.decisions = decisions
+        self.itemUpdates = itemUpdates
+        self.rewards = rewards
+        self.streamPositions = streamPositions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case parent
+        case trainer
+        case decisions
+        case itemUpdates = "item_updates"
+        case rewards
+        case streamPositions = "stream_positions"
     }
 }
 

@@ -1,10 +1,14 @@
 /// Accumulates observations `(x, reward)` into the ridge-regression statistics of LinUCB,
 /// `A = λI + Σ xxᵀ` and `b = Σ reward·x`, and solves for `θ = A⁻¹b`.
 ///
-/// The engine only scores; this reference trainer is what the bundled model and the tests use to
-/// produce parameters with a real, non-diagonal `A⁻¹`.
-public struct LinUCBAccumulator: Sendable {
+/// The sufficient statistics are sums, so accumulators over disjoint shares of the observations
+/// ``merge(_:)`` into the accumulator of all of them. `A` is kept and refactorised (Cholesky) when
+/// a model is made, rather than `A⁻¹` updated per observation (Sherman–Morrison): an observation
+/// then costs `O(m²)` for its `m` non-zero columns instead of `O(d²)`, and `A⁻¹` does not drift.
+public struct LinUCBAccumulator: Sendable, Hashable {
     public let dimension: Int
+    /// λ of `A = λI + Σ xxᵀ`.
+    public let ridge: Double
     public private(set) var a: [Double]
     public private(set) var b: [Double]
     public private(set) var observations = 0
@@ -12,9 +16,48 @@ public struct LinUCBAccumulator: Sendable {
     public init(dimension: Int, ridge: Double = 1) {
         precondition(dimension > 0 && ridge > 0)
         self.dimension = dimension
+        self.ridge = ridge
         self.a = [Double](repeating: 0, count: dimension * dimension)
         self.b = [Double](repeating: 0, count: dimension)
         for i in 0..<dimension { a[i * dimension + i] = ridge }
+    }
+
+    /// Statistics restored from a checkpoint.
+    public init(dimension: Int, ridge: Double, a: [Double], b: [Double], observations: Int) {
+        precondition(dimension > 0 && ridge > 0 && a.count == dimension * dimension && b.count == dimension)
+        self.dimension = dimension
+        self.ridge = ridge
+        self.a = a
+        self.b = b
+        self.observations = observations
+    }
+
+    /// Observes row `row` of a context batch built for this dimension.
+    public mutating func observe(_ batch: ContextBatch, row: Int, reward: Double) {
+        precondition(batch.dimension == dimension && row < batch.count)
+        let x = SparseRow(batch, row: row)
+        let d = dimension
+        a.withUnsafeMutableBufferPointer { a in
+            for p in 0..<x.count {
+                let i = x.columns[p]
+                let xi = x.values[p]
+                b[i] += reward * xi
+                let base = i * d
+                for q in 0..<x.count {
+                    a[base + x.columns[q]] += xi * x.values[q]
+                }
+            }
+        }
+        observations += 1
+    }
+
+    /// Adds the statistics of another share of the observations (the ridge counts once).
+    public mutating func merge(_ other: LinUCBAccumulator) {
+        precondition(other.dimension == dimension && other.ridge == ridge)
+        for index in a.indices { a[index] += other.a[index] }
+        for i in 0..<dimension { a[i * dimension + i] -= ridge }
+        for index in b.indices { b[index] += other.b[index] }
+        observations += other.observations
     }
 
     public mutating func observe(_ x: [Double], reward: Double) {

@@ -1,0 +1,476 @@
+public import CouponRankCore
+public import CouponRankEvents
+public import CouponRankModelStore
+import CouponRankModelFile
+import Foundation
+public import Logging
+import Metrics
+import NIOCore
+public import ServiceLifecycle
+import Synchronization
+
+/// The online trainer (proto-spec/EVENTS.md §6): reads decisions and rewards through consumer
+/// groups, joins them within the reward window, learns from each closed decision, checkpoints
+/// and acknowledges, and publishes new model versions through the model store, guarded by an
+/// off-policy comparison with the serving model.
+public final class Trainer: Service, Sendable {
+    /// What the trainer has done, for its ops port and its log.
+    public struct Status: Sendable, Hashable {
+        public var partition = TrainerConfiguration.Partition.whole
+        public var counters = RewardJoin.Counters()
+        public var excludedDegraded = 0
+        public var itemUpdates = 0
+        public var pending = 0
+        public var decisionsPosition = StreamID.zero
+        public var rewardsPosition = StreamID.zero
+        public var lagSeconds: [String: Double] = [:]
+        public var checkpoints = 0
+        public var publishes = 0
+        public var refusals = 0
+        public var lastPublished = ""
+        public var lastPublishOutcome = ""
+        public var lastPublishUnixSeconds = 0.0
+        public var lastError = ""
+    }
+
+    public let configuration: TrainerConfiguration
+    public let redis: RedisClient
+    public let store: ModelStore
+    public let base: ModelDefinition
+    private let publishGuard: (any PublishGuard)?
+    private let logger: Logger
+    private let state: Mutex<Status>
+    private let metrics: TrainerMetrics
+
+    public init(
+        configuration: TrainerConfiguration,
+        redis: RedisClient,
+        store: ModelStore,
+        base: ModelDefinition,
+        publishGuard: (any PublishGuard)?,
+        logger: Logger = Logger(label: "couponrank.trainer")
+    ) {
+        self.configuration = configuration
+        self.redis = redis
+        self.store = store
+        self.base = base
+        self.publishGuard = publishGuard
+        self.logger = logger
+        self.state = Mutex(Status(partition: configuration.partition))
+        self.metrics = TrainerMetrics()
+    }
+
+    public var status: Status { state.withLock { $0 } }
+
+    public func run() async throws {
+        var session = try await Session(trainer: self)
+        try await session.run()
+        // A last checkpoint on the way out, so a stopped trainer hands over what it read.
+        try? await session.checkpoint()
+    }
+
+    fileprivate func update(_ body: @Sendable (inout Status) -> Void) {
+        state.withLock { body(&$0) }
+    }
+
+    fileprivate var log: Logger { logger }
+    fileprivate var counters: TrainerMetrics { metrics }
+    fileprivate var guardian: (any PublishGuard)? { publishGuard }
+}
+
+/// The trainer's metrics (`couponrank_trainer_*`, EVENTS.md §6.5).
+struct TrainerMetrics: Sendable {
+    let joined = Counter(label: "couponrank_trainer_decisions_total", dimensions: [("outcome", "learned")])
+    let excluded = Counter(label: "couponrank_trainer_decisions_total", dimensions: [("outcome", "excluded_degraded")])
+    let itemUpdates = Counter(label: "couponrank_trainer_item_updates_total")
+    let rewardsJoined = Counter(label: "couponrank_trainer_rewards_total", dimensions: [("outcome", "joined")])
+    let rewardsLate = Counter(label: "couponrank_trainer_rewards_total", dimensions: [("outcome", "late")])
+    let rewardsUnmatched = Counter(label: "couponrank_trainer_rewards_total", dimensions: [("outcome", "unmatched")])
+    let rewardsOther = Counter(label: "couponrank_trainer_rewards_total", dimensions: [("outcome", "other_kind_or_not_shown")])
+    let decisionLag = Gauge(label: "couponrank_trainer_lag_seconds", dimensions: [("stream", "decisions")])
+    let rewardLag = Gauge(label: "couponrank_trainer_lag_seconds", dimensions: [("stream", "rewards")])
+    let pending = Gauge(label: "couponrank_trainer_pending_decisions")
+    let checkpoints = Counter(label: "couponrank_trainer_checkpoints_total")
+    let published = Counter(label: "couponrank_trainer_publishes_total", dimensions: [("outcome", "published")])
+    let refused = Counter(label: "couponrank_trainer_publishes_total", dimensions: [("outcome", "refused")])
+    let failed = Counter(label: "couponrank_trainer_publishes_total", dimensions: [("outcome", "failed")])
+    let lastPublish = Gauge(label: "couponrank_trainer_last_publish_timestamp_seconds")
+}
+
+/// One run of the trainer's loop, with its state.
+private struct Session {
+    let trainer: Trainer
+    var configuration: TrainerConfiguration { trainer.configuration }
+    var learner: OnlineLearner
+    var join: RewardJoin
+    var excludedDegraded = 0
+    var decisionsPosition = StreamID.zero
+    var rewardsPosition = StreamID.zero
+    var publishSequence = 0
+    var lastPublished = ""
+    /// Entries read since the last checkpoint, acknowledged after the next one.
+    var unacknowledgedDecisions: [String] = []
+    var unacknowledgedRewards: [String] = []
+    var dirty = false
+    var lastCheckpoint = ContinuousClock.now
+    var lastPublish = ContinuousClock.now
+    var closedSincePublish = 0
+    /// The most recent closed decisions with their candidates, for the publish guard.
+    var window: [ClosedDecision] = []
+    var windowHead = 0
+    var reported = RewardJoin.Counters()
+
+    init(trainer: Trainer) async throws {
+        self.trainer = trainer
+        let configuration = trainer.configuration
+        self.learner = try OnlineLearner(base: trainer.base)
+        self.join = RewardJoin(configuration: configuration.join)
+        try await createGroups()
+        if let bytes = try await trainer.redis.command(["GET", configuration.checkpointKey(for: configuration.partition)]).bytes {
+            let checkpoint: TrainerCheckpoint
+            do {
+                checkpoint = try TrainerCheckpoint(decoding: bytes, base: trainer.base)
+            } catch {
+                throw TrainerError("the checkpoint at \(configuration.checkpointKey(for: configuration.partition)) cannot be resumed: \(error); delete it to start over")
+            }
+            guard checkpoint.partition == configuration.partition else {
+                throw TrainerError("the checkpoint belongs to partition \(checkpoint.partition), not \(configuration.partition)")
+            }
+            learner = checkpoint.learner
+            join.restoreCounters(checkpoint.counters)
+            for entry in checkpoint.pending {
+                join.restore(entry.decision, streamID: entry.streamID, rewarded: entry.rewarded)
+            }
+            excludedDegraded = checkpoint.excludedDegraded
+            decisionsPosition = checkpoint.decisionsPosition
+            rewardsPosition = checkpoint.rewardsPosition
+            publishSequence = checkpoint.publishSequence
+            lastPublished = checkpoint.lastPublished
+            reported = checkpoint.counters
+            trainer.log.info(
+                "resumed from checkpoint",
+                metadata: [
+                    "decisions": "\(learner.decisions)", "pending": "\(checkpoint.pending.count)",
+                    "decisions.position": "\(decisionsPosition)", "rewards.position": "\(rewardsPosition)",
+                ]
+            )
+        } else {
+            trainer.log.info("cold start", metadata: ["base": "\(trainer.base.version)", "kind": "\(trainer.base.kind.rawValue)", "dimension": "\(learner.schema.dimension)"])
+        }
+        publishStatus()
+    }
+
+    private func createGroups() async throws {
+        for key in [configuration.keys.decisions, configuration.keys.rewards] {
+            do {
+                _ = try await trainer.redis.command(["XGROUP", "CREATE", key, configuration.groupName, configuration.startFrom == .beginning ? "0" : "$", "MKSTREAM"])
+            } catch {
+                // BUSYGROUP: the group exists, and remembers where this trainer stopped.
+                guard error.description.contains("BUSYGROUP") else { throw error }
+            }
+        }
+    }
+
+    mutating func run() async throws {
+        // First what this consumer read before it stopped and did not acknowledge.
+        try await readPending()
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            do {
+                try await step()
+            } catch is CancellationError {
+                return
+            } catch {
+                trainer.update { $0.lastError = "\(error)" }
+                trainer.log.warning("trainer step failed; retrying", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
+
+    /// Re-reads this consumer's delivered but unacknowledged entries: those the checkpoint holds
+    /// are acknowledged, the rest processed.
+    private mutating func readPending() async throws {
+        var decisionsCursor = "0"
+        var rewardsCursor = "0"
+        while true {
+            let reply = try await trainer.redis.command([
+                "XREADGROUP", "GROUP", configuration.groupName, configuration.consumer, "COUNT", "\(configuration.readCount)",
+                "STREAMS", configuration.keys.decisions, configuration.keys.rewards, decisionsCursor, rewardsCursor,
+            ])
+            let batches = Self.entries(of: reply)
+            let decisions = batches[configuration.keys.decisions] ?? []
+            let rewards = batches[configuration.keys.rewards] ?? []
+            if decisions.isEmpty, rewards.isEmpty { break }
+            if let last = decisions.last { decisionsCursor = last.id }
+            if let last = rewards.last { rewardsCursor = last.id }
+            ingest(decisions: decisions.filter { StreamID($0.id).map { $0 > decisionsPosition } ?? false }, rewards: rewards.filter { StreamID($0.id).map { $0 > rewardsPosition } ?? false })
+            // Already held by the checkpoint: acknowledge with the next one.
+            unacknowledgedDecisions += decisions.map(\.id)
+            unacknowledgedRewards += rewards.map(\.id)
+            dirty = true
+        }
+        try await checkpoint()
+    }
+
+    private mutating func step() async throws {
+        let reply = try await trainer.redis.command([
+            "XREADGROUP", "GROUP", configuration.groupName, configuration.consumer, "COUNT", "\(configuration.readCount)",
+            "BLOCK", "\(configuration.blockMillis)", "STREAMS", configuration.keys.decisions, configuration.keys.rewards, ">", ">",
+        ])
+        let batches = Self.entries(of: reply)
+        let decisions = batches[configuration.keys.decisions] ?? []
+        let rewards = batches[configuration.keys.rewards] ?? []
+        ingest(decisions: decisions, rewards: rewards)
+        unacknowledgedDecisions += decisions.map(\.id)
+        unacknowledgedRewards += rewards.map(\.id)
+        if !decisions.isEmpty || !rewards.isEmpty { dirty = true }
+
+        // The watermark: a stream read to its end is at the Redis server's present.
+        let now = try await redisMillis()
+        let decisionsTime = decisions.count < configuration.readCount ? now : decisionsPosition.milliseconds
+        let rewardsTime = rewards.count < configuration.readCount ? now : rewardsPosition.milliseconds
+        trainer.counters.decisionLag.record(Double(now - min(decisionsTime, now)) / 1000)
+        trainer.counters.rewardLag.record(Double(now - min(rewardsTime, now)) / 1000)
+        let closed = join.close(upTo: min(decisionsTime, rewardsTime))
+        if !closed.isEmpty { dirty = true }
+        learn(closed)
+        publishStatus(lag: ["decisions": Double(now - min(decisionsTime, now)) / 1000, "rewards": Double(now - min(rewardsTime, now)) / 1000])
+
+        if dirty, ContinuousClock.now - lastCheckpoint >= configuration.checkpointInterval {
+            try await checkpoint()
+        }
+        if shouldPublish() {
+            try await publish()
+        }
+    }
+
+    private mutating func ingest(decisions: [Entry], rewards: [Entry]) {
+        for entry in decisions {
+            guard let id = StreamID(entry.id) else { continue }
+            decisionsPosition = max(decisionsPosition, id)
+            guard let body = entry.fields["body"], let eventID = DecisionLogReader.eventID(ofBody: body), configuration.partition.owns(eventID: eventID) else { continue }
+            do {
+                guard let decision = try DecisionLogReader.decode(fields: entry.fields) else { continue }
+                join.add(decision, streamID: id)
+            } catch {
+                trainer.log.warning("skipping an unreadable decision entry", metadata: ["id": "\(entry.id)", "error": "\(error)"])
+            }
+        }
+        for entry in rewards {
+            guard let id = StreamID(entry.id) else { continue }
+            rewardsPosition = max(rewardsPosition, id)
+            var fields: [String: String] = [:]
+            for (name, value) in entry.fields { fields[name] = String(decoding: value, as: UTF8.self) }
+            guard let eventID = fields["event_id"], configuration.partition.owns(eventID: eventID) else { continue }
+            do {
+                join.add(try RewardRecord(fields: fields), streamID: id)
+            } catch {
+                trainer.log.warning("skipping an unreadable reward entry", metadata: ["id": "\(entry.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private mutating func learn(_ closed: [ClosedDecision]) {
+        let updatesBefore = learner.itemUpdates
+        for decision in closed {
+            if configuration.excludeDegraded, decision.decision.degraded != 0 {
+                excludedDegraded += 1
+                trainer.counters.excluded.increment()
+                continue
+            }
+            learner.learn(decision)
+            trainer.counters.joined.increment()
+            closedSincePublish += 1
+            if decision.decision.candidates != nil, configuration.guardWindow > 0 {
+                window.append(decision)
+                if window.count - windowHead > configuration.guardWindow { windowHead += 1 }
+                if windowHead > 4096, windowHead * 2 > window.count {
+                    window.removeFirst(windowHead)
+                    windowHead = 0
+                }
+            }
+        }
+        trainer.counters.itemUpdates.increment(by: learner.itemUpdates - updatesBefore)
+        let counters = join.counters
+        trainer.counters.rewardsJoined.increment(by: counters.rewardsJoined - reported.rewardsJoined)
+        trainer.counters.rewardsLate.increment(by: counters.rewardsLate - reported.rewardsLate)
+        trainer.counters.rewardsUnmatched.increment(by: counters.rewardsUnmatched - reported.rewardsUnmatched)
+        trainer.counters.rewardsOther.increment(by: (counters.rewardsOtherKind + counters.rewardsNotShown) - (reported.rewardsOtherKind + reported.rewardsNotShown))
+        reported = counters
+    }
+
+    /// Saves the state with one `SET`, then acknowledges every entry it holds.
+    mutating func checkpoint() async throws {
+        let checkpoint = TrainerCheckpoint(
+            baseVersion: trainer.base.version,
+            partition: configuration.partition,
+            decisionsPosition: decisionsPosition,
+            rewardsPosition: rewardsPosition,
+            publishSequence: publishSequence,
+            lastPublished: lastPublished,
+            counters: join.counters,
+            excludedDegraded: excludedDegraded,
+            learner: learner,
+            pending: join.pendingDecisions
+        )
+        let bytes = checkpoint.encode()
+        _ = try await trainer.redis.command([Array("SET".utf8), Array(configuration.checkpointKey(for: configuration.partition).utf8), Array(bytes.readableBytesView)])
+        lastCheckpoint = .now
+        dirty = false
+        trainer.counters.checkpoints.increment()
+        trainer.update { $0.checkpoints += 1 }
+        try await acknowledge(unacknowledgedDecisions, key: configuration.keys.decisions)
+        unacknowledgedDecisions.removeAll(keepingCapacity: true)
+        try await acknowledge(unacknowledgedRewards, key: configuration.keys.rewards)
+        unacknowledgedRewards.removeAll(keepingCapacity: true)
+    }
+
+    private func acknowledge(_ ids: [String], key: String) async throws {
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 1000, ids.count)]
+            _ = try await trainer.redis.command(["XACK", key, configuration.groupName] + chunk)
+            start += chunk.count
+        }
+    }
+
+    private func shouldPublish() -> Bool {
+        guard configuration.publishes, configuration.partition.index == 0, closedSincePublish > 0 else { return false }
+        if let every = configuration.publishEvery, closedSincePublish >= every { return true }
+        return ContinuousClock.now - lastPublish >= configuration.publishInterval
+    }
+
+    /// Makes the candidate from every partition's statistics, asks the guard, and publishes.
+    private mutating func publish() async throws {
+        closedSincePublish = 0
+        lastPublish = .now
+        // This partition's state goes first, so the others read nothing older of it.
+        try await checkpoint()
+        var merged = learner
+        var positions = [
+            "\(configuration.keys.decisions)@\(configuration.partition.tag)": decisionsPosition.description,
+            "\(configuration.keys.rewards)@\(configuration.partition.tag)": rewardsPosition.description,
+        ]
+        for index in 1..<max(configuration.partition.count, 1) {
+            let other = TrainerConfiguration.Partition(index: index, count: configuration.partition.count)
+            guard let bytes = try await trainer.redis.command(["GET", configuration.checkpointKey(for: other)]).bytes else {
+                trainer.log.info("partition has no checkpoint yet; publishing without it", metadata: ["partition": "\(other)"])
+                continue
+            }
+            let checkpoint = try TrainerCheckpoint(decoding: bytes, base: trainer.base)
+            try merged.merge(checkpoint.learner)
+            positions["\(configuration.keys.decisions)@\(other.tag)"] = checkpoint.decisionsPosition.description
+            positions["\(configuration.keys.rewards)@\(other.tag)"] = checkpoint.rewardsPosition.description
+        }
+        let serving: ScoringModel? = try? await trainer.store.loadCurrent()
+        publishSequence += 1
+        let version = "\(configuration.versionPrefix)-\(publishSequence)"
+        let definition = try merged.makeDefinition(
+            version: version,
+            createdAt: ISO8601DateFormatter().string(from: Date()),
+            lineage: ModelLineage(
+                parent: serving?.version,
+                trainer: "\(configuration.group) \(configuration.partition.count) partition(s)",
+                decisions: merged.decisions,
+                itemUpdates: merged.itemUpdates,
+                rewards: merged.rewards,
+                streamPositions: positions
+            )
+        )
+        let candidate = try ScoringModel(definition)
+        if let serving, let guardian = trainer.guardian {
+            let verdict = guardian.verdict(candidate: candidate, serving: serving, window: Array(window[windowHead...]))
+            if !verdict.allowsPublish {
+                if configuration.force {
+                    trainer.log.warning("the guard refused the candidate; publishing anyway (--force)", metadata: ["version": "\(version)", "reason": "\(verdict.reason)"])
+                } else {
+                    trainer.counters.refused.increment()
+                    trainer.update {
+                        $0.refusals += 1
+                        $0.lastPublishOutcome = "refused \(version): \(verdict.reason)"
+                    }
+                    trainer.log.warning("publish refused by the guard", metadata: ["version": "\(version)", "serving": "\(serving.version)", "reason": "\(verdict.reason)"])
+                    try await checkpoint()
+                    return
+                }
+            } else {
+                trainer.log.info("guard allows publishing", metadata: ["version": "\(version)", "reason": "\(verdict.reason)"])
+            }
+        }
+        do {
+            let document = try ModelFile.encode(definition)
+            try await trainer.store.publish(document)
+            let engines = (try? await trainer.store.broadcastReload()) ?? 0
+            lastPublished = version
+            trainer.counters.published.increment()
+            trainer.counters.lastPublish.record(Date().timeIntervalSince1970)
+            trainer.update {
+                $0.publishes += 1
+                $0.lastPublished = version
+                $0.lastPublishOutcome = "published \(version)"
+                $0.lastPublishUnixSeconds = Date().timeIntervalSince1970
+            }
+            trainer.log.info("published", metadata: ["version": "\(version)", "decisions": "\(merged.decisions)", "item_updates": "\(merged.itemUpdates)", "engines_told": "\(engines)"])
+        } catch {
+            trainer.counters.failed.increment()
+            trainer.update { $0.lastPublishOutcome = "failed \(version): \(error)" }
+            trainer.log.error("publish failed", metadata: ["version": "\(version)", "error": "\(error)"])
+        }
+        try await checkpoint()
+    }
+
+    private func publishStatus(lag: [String: Double] = [:]) {
+        let counters = join.counters
+        let pending = join.pendingCount
+        let updates = learner.itemUpdates
+        let excluded = excludedDegraded
+        let decisions = decisionsPosition
+        let rewards = rewardsPosition
+        trainer.counters.pending.record(pending)
+        trainer.update {
+            $0.counters = counters
+            $0.pending = pending
+            $0.itemUpdates = updates
+            $0.excludedDegraded = excluded
+            $0.decisionsPosition = decisions
+            $0.rewardsPosition = rewards
+            if !lag.isEmpty { $0.lagSeconds = lag }
+        }
+    }
+
+    private func redisMillis() async throws -> UInt64 {
+        let parts = try await trainer.redis.command(["TIME"]).elements ?? []
+        guard parts.count == 2, let seconds = parts[0].text.flatMap(UInt64.init), let micros = parts[1].text.flatMap(UInt64.init) else {
+            throw TrainerError("Redis TIME gave an unexpected reply")
+        }
+        return seconds * 1000 + micros / 1000
+    }
+
+    struct Entry {
+        var id: String
+        var fields: [String: [UInt8]]
+    }
+
+    /// The entries of an XREADGROUP reply, by stream key.
+    static func entries(of reply: RedisReply) -> [String: [Entry]] {
+        var result: [String: [Entry]] = [:]
+        for stream in reply.elements ?? [] {
+            guard let parts = stream.elements, parts.count == 2, let key = parts[0].text else { continue }
+            var entries: [Entry] = []
+            for entry in parts[1].elements ?? [] {
+                // A pending entry deleted by trimming reads as an id with a null body.
+                guard let pair = entry.elements, pair.count == 2, let id = pair[0].text else { continue }
+                var fields: [String: [UInt8]] = [:]
+                let values = pair[1].elements ?? []
+                var index = 0
+                while index + 1 < values.count {
+                    if let name = values[index].text { fields[name] = values[index + 1].bytes ?? [] }
+                    index += 2
+                }
+                entries.append(Entry(id: id, fields: fields))
+            }
+            result[key] = entries
+        }
+        return result
+    }
+}
