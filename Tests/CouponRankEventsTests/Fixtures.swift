@@ -21,12 +21,12 @@ func exploringModel(_ policy: ExplorationPolicy) throws -> ScoringModel {
 func withEventWriters<T: Sendable>(
     _ redis: RedisServerFixture,
     queueCapacity: Int = 65_536,
-    _ body: @Sendable (EventStreamWriter<Decision>, EventStreamWriter<Reward>) async throws -> T
+    _ body: @Sendable (EventStreamWriter<DecisionLog.Entry>, EventStreamWriter<Reward>) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "events-test")
     logger.logLevel = .warning
     let keys = EventKeys()
-    let decisions = EventStreamWriter<Decision>(
+    let decisions = EventStreamWriter<DecisionLog.Entry>(
         configuration: .init(url: redis.url, stream: keys.decisions, queueCapacity: queueCapacity, commandTimeout: .milliseconds(300)),
         name: "decisions",
         logger: logger

@@ -2,10 +2,12 @@
 """Reads CouponRank's event streams, written from proto-spec/EVENTS.md alone (standard library only).
 
   read_events.py --port 6379 [--host 127.0.0.1] [--prefix couponrank:]   every decision and reward as JSON lines
-  read_events.py --hex FILE                                                one decision record from a .hex vector
+  read_events.py --hex FILE [--candidates-hex FILE]                        one decision record from a .hex vector
+                                                                           (and its `candidates` field, §2.5)
 
 Output: one JSON object per line: {"stream": "decisions", "id": ..., "record": {...}} or
-{"stream": "rewards", "id": ..., "fields": {...}}.
+{"stream": "rewards", "id": ..., "fields": {...}}. A decision entry with the optional `candidates`
+field (§2.5) has its unshown eligible coupons in record["candidates"]; without it the key is absent.
 """
 import argparse
 import json
@@ -71,6 +73,32 @@ def decode_decision(body):
     return record
 
 
+def decode_candidates(field):
+    """EVENTS.md §2.5: the `candidates` entry field, the item layout without score to choice."""
+    r = Reader(field)
+    fmt = r.u8()
+    if fmt != 1:
+        raise ValueError(f"candidates format {fmt} is not 1")
+    candidates = []
+    for _ in range(r.u16()):
+        candidates.append({
+            "coupon_id": r.str16(), "category": r.str16(), "shop": r.str16(), "discount_rate": r.f64(),
+            "min_spend": r.f64(), "days_to_expiry": r.f64(), "attributes": r.pairs(r.f64),
+            "labels": r.pairs(r.str16), "ctr": r.f64(), "cvr": r.f64(),
+        })
+    if r.at != len(field):
+        raise ValueError(f"{len(field) - r.at} bytes after the candidates")
+    return candidates
+
+
+def decode_entry(fields):
+    """A decisions entry: `body`, and `candidates` when present; other fields are ignored (§2.1)."""
+    record = decode_decision(fields[b"body"])
+    if b"candidates" in fields:
+        record["candidates"] = decode_candidates(fields[b"candidates"])
+    return record
+
+
 class Redis:
     """Just enough RESP2 for XRANGE."""
 
@@ -120,20 +148,28 @@ def entries(redis, key):
         start = b"(" + page[-1][0]
 
 
+def read_hex(path):
+    text = "".join(line.split("#", 1)[0] for line in open(path))
+    return bytes.fromhex("".join(text.split()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=6379)
     parser.add_argument("--prefix", default="couponrank:")
     parser.add_argument("--hex", help="decode the decision record in this .hex file instead")
+    parser.add_argument("--candidates-hex", help="with --hex: the `candidates` field in this .hex file")
     args = parser.parse_args()
     if args.hex:
-        text = "".join(line.split("#", 1)[0] for line in open(args.hex))
-        print(json.dumps({"record": decode_decision(bytes.fromhex("".join(text.split())))}))
+        fields = {b"body": read_hex(args.hex)}
+        if args.candidates_hex:
+            fields[b"candidates"] = read_hex(args.candidates_hex)
+        print(json.dumps({"record": decode_entry(fields)}))
         return
     redis = Redis(args.host, args.port)
     for entry_id, fields in entries(redis, (args.prefix + "events:decisions").encode()):
-        print(json.dumps({"stream": "decisions", "id": entry_id, "record": decode_decision(fields[b"body"])}))
+        print(json.dumps({"stream": "decisions", "id": entry_id, "record": decode_entry(fields)}))
     for entry_id, fields in entries(redis, (args.prefix + "events:rewards").encode()):
         print(json.dumps({"stream": "rewards", "id": entry_id,
                           "fields": {k.decode(): v.decode() for k, v in fields.items()}}))

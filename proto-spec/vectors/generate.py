@@ -86,6 +86,18 @@ def decision_record():
     return body
 
 
+def decision_candidates():
+    """EVENTS.md §2.5, field by field: the `candidates` field of decision_record()'s decision."""
+    f64 = lambda v: struct.pack(">d", v)
+    pairs = lambda d, enc: struct.pack(">H", len(d)) + b"".join(s16(k) + enc(v) for k, v in sorted(d.items()))
+    field = b"\x01" + struct.pack(">H", 2)
+    field += s16("C000404") + s16("home") + s16("shop-0404") + f64(0.2) + f64(2000.0) + f64(14.0)
+    field += pairs({"popularity": 0.7}, f64) + pairs({"brand": "acme"}, s16) + f64(0.05) + f64(0.004)
+    field += s16("C000001") + s16("books") + s16("shop-0001") + f64(0.1) + f64(0.0) + f64(10.0)
+    field += pairs({}, f64) + pairs({}, s16) + f64(0.02) + f64(0.002)
+    return field
+
+
 def write(name, expect, description, data, split=()):
     lines = [f"# expect: {expect}", f"# {description}"]
     offsets = [0] + list(split) + [len(data)]
@@ -180,6 +192,15 @@ def main():
     data = decision_record()
     lines += [" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]
     with open(os.path.join(HERE, "..", "examples", "decision-record.hex"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+    lines = ["# EVENTS.md §2.5: the `candidates` field of the decision in decision-record.hex (an entry field, not a frame).",
+             "# format 1, 2 candidates in greedy order: C000404 home, shop-0404, discount 0.2, min_spend 2000,",
+             "# 14 days, attributes popularity=0.7, labels brand=acme, ctr 0.05, cvr 0.004; C000001 books,",
+             "# shop-0001, discount 0.1, min_spend 0, 10 days, no attributes or labels, ctr 0.02, cvr 0.002 (the prior)"]
+    data = decision_candidates()
+    lines += [" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]
+    with open(os.path.join(HERE, "..", "examples", "decision-candidates.hex"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
     write("bad-magic.hex", "error BAD_MAGIC close", "magic 0x4851 instead of 0x4352",

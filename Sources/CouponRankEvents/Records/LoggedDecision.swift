@@ -82,8 +82,9 @@ public struct LoggedDecision: Sendable, Hashable {
         self.candidates = candidates
     }
 
-    /// The record of an engine decision.
-    public init(_ decision: Decision) {
+    /// The record of an engine decision; with `includingCandidates`, also every eligible
+    /// coupon that was not shown (``candidates``, in greedy order).
+    public init(_ decision: Decision, includingCandidates: Bool = false) {
         let exploration = decision.exploration
         self.init(
             eventID: decision.eventID,
@@ -114,7 +115,30 @@ public struct LoggedDecision: Sendable, Hashable {
                 stats: aligned ? stats.entries[index] : stats[shown.id]
             )
         }
+        if includingCandidates {
+            self.candidates = Self.unshownCandidates(of: decision)
+        }
     }
+
+    /// The eligible coupons of `decision` that were not shown, each coupon id once, in greedy
+    /// order (descending score, ties by id), at most 65 535: with the shown ones, the set the
+    /// policy chose from.
+    static func unshownCandidates(of decision: Decision) -> [Candidate] {
+        let coupons = decision.candidates
+        let shown = Set(decision.ranked.map(\.id))
+        guard coupons.count > shown.count else { return [] }
+        let stats = decision.stats.aligned(with: coupons)
+        var unshown: [Candidate] = []
+        unshown.reserveCapacity(min(coupons.count - shown.count, Self.maximumCandidates))
+        for ranked in decision.fullRanking() where !shown.contains(ranked.id) {
+            unshown.append(Candidate(coupon: coupons[ranked.candidateIndex], stats: stats[ranked.candidateIndex]))
+            if unshown.count == Self.maximumCandidates { break }
+        }
+        return unshown
+    }
+
+    /// The most candidates a `candidates` field holds (its count is a `u16`).
+    public static let maximumCandidates = Int(UInt16.max)
 
     /// The body of the stream entry (EVENTS.md §2.2). Scores and probabilities are kept as
     /// binary32: they are informational, and replay recomputes them from the inputs.
@@ -142,16 +166,85 @@ public struct LoggedDecision: Sendable, Hashable {
             buffer.writeInteger(Float(item.probability).bitPattern)
             buffer.writeFloat64(item.propensity)
             buffer.writeInteger(item.choice.rawValue)
-            buffer.writeString16(coupon.category)
-            buffer.writeString16(coupon.shop)
-            buffer.writeFloat64(coupon.discountRate)
-            buffer.writeFloat64(coupon.minimumSpend)
-            buffer.writeFloat64(coupon.daysToExpiry)
-            Self.writePairs(coupon.numericAttributes, into: &buffer) { $0.writeFloat64($1) }
-            Self.writePairs(coupon.labels, into: &buffer) { $0.writeString16($1) }
-            buffer.writeFloat64(item.stats.ctr)
-            buffer.writeFloat64(item.stats.cvr)
+            Self.writeInputs(of: coupon, stats: item.stats, into: &buffer)
         }
+    }
+
+    /// The format byte of the `candidates` field (EVENTS.md §2.5).
+    public static let candidatesFormat: UInt8 = 1
+
+    /// The value of the entry's `candidates` field (EVENTS.md §2.5): format 1, then a
+    /// `list<candidate>`, each an item's layout without score, probability, propensity and
+    /// choice. More than 65 535 candidates are cut to the first 65 535.
+    public static func encodeCandidates(_ candidates: [Candidate], into buffer: inout ByteBuffer) {
+        buffer.writeInteger(candidatesFormat)
+        let written = candidates.prefix(maximumCandidates)
+        buffer.writeInteger(UInt16(written.count))
+        for candidate in written {
+            buffer.writeString16(candidate.coupon.id)
+            writeInputs(of: candidate.coupon, stats: candidate.stats, into: &buffer)
+        }
+    }
+
+    /// Reads a `candidates` field written by ``encodeCandidates(_:into:)``, all of it. A failure
+    /// names the field: `candidates: …`.
+    public static func decodeCandidates(_ buffer: inout ByteBuffer) throws(WireError) -> [Candidate] {
+        do throws(WireError) {
+            let format = try buffer.readRequired(UInt8.self, field: "format")
+            guard format == candidatesFormat else {
+                throw WireError(.unsupportedVersion, "format \(format) is not supported (this reader knows \(candidatesFormat))")
+            }
+            let count = Int(try buffer.readRequired(UInt16.self, field: "candidate count"))
+            var candidates: [Candidate] = []
+            candidates.reserveCapacity(count)
+            for _ in 0..<count {
+                let id = try buffer.readString16(field: "coupon_id")
+                let (coupon, stats) = try readInputs(id: id, from: &buffer)
+                candidates.append(Candidate(coupon: coupon, stats: stats))
+            }
+            guard buffer.readableBytes == 0 else {
+                throw WireError(.malformedPayload, "\(buffer.readableBytes) bytes after \(count) candidates")
+            }
+            return candidates
+        } catch {
+            throw WireError(error.code, "candidates: \(error.message)")
+        }
+    }
+
+    /// An item's or candidate's coupon from `category` to `cvr`: what rebuilds its context.
+    private static func writeInputs(of coupon: Coupon, stats: CouponStats, into buffer: inout ByteBuffer) {
+        buffer.writeString16(coupon.category)
+        buffer.writeString16(coupon.shop)
+        buffer.writeFloat64(coupon.discountRate)
+        buffer.writeFloat64(coupon.minimumSpend)
+        buffer.writeFloat64(coupon.daysToExpiry)
+        writePairs(coupon.numericAttributes, into: &buffer) { $0.writeFloat64($1) }
+        writePairs(coupon.labels, into: &buffer) { $0.writeString16($1) }
+        buffer.writeFloat64(stats.ctr)
+        buffer.writeFloat64(stats.cvr)
+    }
+
+    private static func readInputs(id: String, from body: inout ByteBuffer) throws(WireError) -> (Coupon, CouponStats) {
+        let category = try body.readString16(field: "category")
+        let shop = try body.readString16(field: "shop")
+        let discountRate = try body.readFloat64(field: "discount_rate")
+        let minimumSpend = try body.readFloat64(field: "min_spend")
+        let daysToExpiry = try body.readFloat64(field: "days_to_expiry")
+        let attributes = try readPairs(&body, field: "attributes") { (b: inout ByteBuffer) throws(WireError) in try b.readFloat64(field: "value") }
+        let labels = try readPairs(&body, field: "labels") { (b: inout ByteBuffer) throws(WireError) in try b.readString16(field: "value") }
+        let stats = CouponStats(ctr: try body.readFloat64(field: "ctr"), cvr: try body.readFloat64(field: "cvr"))
+        let coupon = Coupon(
+            id: id,
+            name: "",
+            category: category,
+            shop: shop,
+            discountRate: discountRate,
+            minimumSpend: minimumSpend,
+            daysToExpiry: daysToExpiry,
+            numericAttributes: attributes,
+            labels: labels
+        )
+        return (coupon, stats)
     }
 
     /// Reads a body written by ``encode(into:)``.
@@ -191,25 +284,7 @@ public struct LoggedDecision: Sendable, Hashable {
             let probability = Double(Float(bitPattern: try body.readRequired(UInt32.self, field: "probability")))
             let propensity = try body.readFloat64(field: "propensity")
             let choice = SlotChoice(rawValue: try body.readRequired(UInt8.self, field: "choice"))
-            let category = try body.readString16(field: "category")
-            let shop = try body.readString16(field: "shop")
-            let discountRate = try body.readFloat64(field: "discount_rate")
-            let minimumSpend = try body.readFloat64(field: "min_spend")
-            let daysToExpiry = try body.readFloat64(field: "days_to_expiry")
-            let attributes = try Self.readPairs(&body, field: "attributes") { (b: inout ByteBuffer) throws(WireError) in try b.readFloat64(field: "value") }
-            let labels = try Self.readPairs(&body, field: "labels") { (b: inout ByteBuffer) throws(WireError) in try b.readString16(field: "value") }
-            let stats = CouponStats(ctr: try body.readFloat64(field: "ctr"), cvr: try body.readFloat64(field: "cvr"))
-            let coupon = Coupon(
-                id: id,
-                name: "",
-                category: category,
-                shop: shop,
-                discountRate: discountRate,
-                minimumSpend: minimumSpend,
-                daysToExpiry: daysToExpiry,
-                numericAttributes: attributes,
-                labels: labels
-            )
+            let (coupon, stats) = try Self.readInputs(id: id, from: &body)
             items.append(Item(coupon: coupon, score: score, probability: probability, propensity: propensity, choice: choice, stats: stats))
         }
         self.init(

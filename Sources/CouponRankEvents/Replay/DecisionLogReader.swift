@@ -25,7 +25,7 @@ public struct DecisionLogReader: Sendable {
     public func all(limit: Int = 100_000) async throws -> [LoggedDecision] {
         var decisions: [LoggedDecision] = []
         try await page(from: "-", to: "+", forward: true, limit: limit) { fields in
-            if let decision = try Self.decode(fields) { decisions.append(decision) }
+            if let decision = try Self.decode(fields: fields) { decisions.append(decision) }
             return false
         }
         return decisions
@@ -35,7 +35,7 @@ public struct DecisionLogReader: Sendable {
         var found: LoggedDecision?
         try await page(from: start, to: end, forward: forward, limit: limit) { fields in
             guard let body = fields["body"], Self.eventID(ofBody: body) == eventID else { return false }
-            found = try Self.decode(fields)
+            found = try Self.decode(fields: fields)
             return true
         }
         return found
@@ -82,9 +82,18 @@ public struct DecisionLogReader: Sendable {
         return String(decoding: body[3..<(3 + length)], as: UTF8.self)
     }
 
-    static func decode(_ fields: [String: [UInt8]]) throws -> LoggedDecision? {
+    /// The decision of one `events:decisions` entry, from its field–value pairs (as `XRANGE` or
+    /// `XREADGROUP` return them): the `body` record, with the `candidates` field when the entry
+    /// has one; unknown fields are ignored. `nil` for an entry without a `body`. A malformed
+    /// record or `candidates` field throws a `WireError` naming the field.
+    public static func decode(fields: [String: [UInt8]]) throws -> LoggedDecision? {
         guard let body = fields["body"] else { return nil }
         var buffer = ByteBuffer(bytes: body)
-        return try LoggedDecision(body: &buffer)
+        var decision = try LoggedDecision(body: &buffer)
+        if let candidates = fields["candidates"] {
+            var buffer = ByteBuffer(bytes: candidates)
+            decision.candidates = try LoggedDecision.decodeCandidates(&buffer)
+        }
+        return decision
     }
 }

@@ -129,6 +129,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fraction of decisions logged, 0...1, chosen by event id.")
     var decisionLogSampleRate = 1.0
 
+    @Option(help: "Fraction of logged decisions, 0...1, whose entry also carries every unshown eligible candidate (for off-policy evaluation), chosen by event id.")
+    var decisionLogCandidates = 0.0
+
     @Option(help: "Events held in memory per stream before new ones are dropped (and counted).")
     var eventQueueCapacity = 65_536
 
@@ -197,6 +200,9 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try effectiveRewardToken()
         guard exploration == "on" || exploration == "off" else { throw ValidationError("--exploration must be on or off, got '\(exploration)'") }
         guard (0...1).contains(decisionLogSampleRate) else { throw ValidationError("--decision-log-sample-rate must be in 0...1") }
+        guard (0...1).contains(decisionLogCandidates) else {
+            throw ValidationError("--decision-log-candidates must be in 0...1 (the fraction of logged decisions that carry their candidates), got \(decisionLogCandidates)")
+        }
         guard eventQueueCapacity > 0, eventStreamMaxlen > 0 else {
             throw ValidationError("--event-queue-capacity and --event-stream-maxlen must be positive")
         }
@@ -245,7 +251,7 @@ struct ServeCommand: AsyncParsableCommand {
             "config.admin_token": "\(effectiveAdminToken == nil ? "none" : "***")",
             "config.reward_token": "\(rewardToken == nil && rewardTokenFile == nil ? "none" : "***")",
             "config.exploration": "\(exploration)",
-            "config.decision_log": "\(noDecisionLog || redisURL == nil ? "off" : "sample rate \(decisionLogSampleRate)")",
+            "config.decision_log": "\(noDecisionLog || redisURL == nil ? "off" : "sample rate \(decisionLogSampleRate), candidates \(decisionLogCandidates)")",
             "config.event_queue_capacity": "\(eventQueueCapacity)", "config.event_stream_maxlen": "\(eventStreamMaxlen)",
             "config.timeouts_ms": "user \(userTimeoutMs), candidates \(candidatesTimeoutMs), stats \(statsTimeoutMs)",
             "config.upstream_max_in_flight": "\(upstreamMaxInFlight)",
@@ -318,7 +324,7 @@ struct ServeCommand: AsyncParsableCommand {
         let models = ModelSlot(scoringModel, origin: origin)
         let explorationSwitch = ExplorationSwitch(enabled: exploration == "on")
         let rewardToken = try effectiveRewardToken()
-        var decisionWriter: EventStreamWriter<Decision>?
+        var decisionWriter: EventStreamWriter<DecisionLog.Entry>?
         var rewardWriter: EventStreamWriter<Reward>?
         if let url = redisURL {
             let redisURL = try RedisURL(parsing: url)
@@ -340,7 +346,7 @@ struct ServeCommand: AsyncParsableCommand {
             sources: sources,
             models: models,
             defaultTopK: defaultTopK,
-            sink: decisionWriter.map { DecisionLog(writer: $0, sampleRate: decisionLogSampleRate) },
+            sink: decisionWriter.map { DecisionLog(writer: $0, sampleRate: decisionLogSampleRate, candidatesRate: decisionLogCandidates) },
             exploration: explorationSwitch
         )
         let rewardLog = rewardWriter.map(RewardLog.init(writer:))
