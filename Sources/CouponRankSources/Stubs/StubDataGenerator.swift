@@ -21,11 +21,26 @@ public final class StubDataGenerator: Sendable {
         public var candidatesPerUser: Int
         /// Changes every generated value.
         public var seed: UInt64
+        /// σ of the log-normal noise between a coupon's true click probability and its observed
+        /// CTR: observed = truth · exp(σ · N(0, 1)), clamped to 0.0005…0.95. 0 observes the truth.
+        public var statsNoise: Double
+        /// The fraction of the catalog the stats source does not list at all, chosen per coupon
+        /// from the seed (the same coupons for every user): new coupons, for which the engine
+        /// uses the prior (``CouponStats/prior``).
+        public var unseenCouponShare: Double
 
-        public init(catalogSize: Int = 3000, candidatesPerUser: Int = 200, seed: UInt64 = 20_261_124) {
+        public init(
+            catalogSize: Int = 3000,
+            candidatesPerUser: Int = 200,
+            seed: UInt64 = 20_261_124,
+            statsNoise: Double = 0.3,
+            unseenCouponShare: Double = 0
+        ) {
             self.catalogSize = catalogSize
             self.candidatesPerUser = candidatesPerUser
             self.seed = seed
+            self.statsNoise = statsNoise
+            self.unseenCouponShare = unseenCouponShare
         }
     }
 
@@ -51,11 +66,15 @@ public final class StubDataGenerator: Sendable {
         let discountRates: [Double]
         let logMinimumSpends: [Double]
         let daysToExpiry: [Double]
+        /// Per catalog index, whether the stats source leaves the coupon out; empty when none is.
+        let unseen: [Bool]
     }
 
     public init(configuration: Configuration = .init()) {
         precondition(configuration.catalogSize > 0, "catalog must not be empty")
         precondition(configuration.candidatesPerUser >= 0, "candidate count must not be negative")
+        precondition(configuration.statsNoise.isFinite && configuration.statsNoise >= 0, "stats noise must be finite and not negative")
+        precondition((0...1).contains(configuration.unseenCouponShare), "the unseen coupon share must be in 0...1")
         self.configuration = configuration
         var rng = SplitMix64(seed: configuration.seed)
         let catalog = (0..<configuration.catalogSize).map { index in
@@ -67,8 +86,22 @@ public final class StubDataGenerator: Sendable {
             categories: catalog.map(\.category),
             discountRates: catalog.map(\.discountRate),
             logMinimumSpends: catalog.map { log($0.minimumSpend + 1) },
-            daysToExpiry: catalog.map(\.daysToExpiry)
+            daysToExpiry: catalog.map(\.daysToExpiry),
+            unseen: Self.unseenCoupons(count: catalog.count, share: configuration.unseenCouponShare, seed: configuration.seed)
         )
+    }
+
+    /// One draw per catalog index from a stream of its own (so the catalog's and the users' draws
+    /// are unchanged): the coupon is unseen when the draw is below `share`.
+    private static func unseenCoupons(count: Int, share: Double, seed: UInt64) -> [Bool] {
+        guard share > 0 else { return [] }
+        var rng = SplitMix64(seed: seed ^ 0x756E_7365_656E_2D63)  // "unseen-c"
+        return (0..<count).map { _ in rng.unit() < share }
+    }
+
+    /// The ids of the catalog coupons the stats source never lists (``Configuration/unseenCouponShare``).
+    public var unseenCouponIDs: Set<String> {
+        Set(zip(columns.ids, columns.unseen).lazy.filter(\.1).map(\.0))
     }
 
     private static func makeCoupon(index: Int, rng: inout SplitMix64) -> Coupon {
@@ -172,12 +205,16 @@ public final class StubDataGenerator: Sendable {
     }
 
     /// Observed CTR/CVR of each of the user's candidates: the true click probability of
-    /// ``clickProbability(user:coupon:)`` with noise, as a tracker would have measured it.
+    /// ``clickProbability(user:coupon:)`` with log-normal noise of σ ``Configuration/statsNoise``,
+    /// as a tracker would have measured it. Unseen coupons (``Configuration/unseenCouponShare``)
+    /// are left out.
     public func stats(for easyID: String) -> CouponStatsTable {
         let draw = userDraw(for: easyID)
         let clickModel = ClickModel(segment: draw.segment, purchases: draw.purchases, preferredCategory: draw.preferredCategory, averageOrderValue: draw.averageOrderValue)
         var rng = rng(for: easyID, purpose: 3)
         let indices = candidateIndices(for: easyID)
+        let noise = configuration.statsNoise
+        let unseen = columns.unseen
         var ids: [String] = []
         var entries: [CouponStats] = []
         ids.reserveCapacity(indices.count)
@@ -189,8 +226,10 @@ public final class StubDataGenerator: Sendable {
                 logMinimumSpend: columns.logMinimumSpends[index],
                 daysToExpiry: columns.daysToExpiry[index]
             )
-            let ctr = min(max(truth * exp(0.3 * gaussian(&rng)), 0.0005), 0.95)
+            // The draws are made for unseen coupons too, so the others' do not depend on the share.
+            let ctr = min(max(truth * exp(noise * gaussian(&rng)), 0.0005), 0.95)
             let cvr = ctr * (0.05 + 0.15 * rng.unit())
+            if !unseen.isEmpty, unseen[index] { continue }
             ids.append(columns.ids[index])
             entries.append(CouponStats(ctr: ctr, cvr: cvr))
         }

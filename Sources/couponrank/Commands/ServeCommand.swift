@@ -69,6 +69,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the stub data.")
     var seed: UInt64 = 20_261_124
 
+    @Option(help: "σ of the stub stats' log-normal noise: observed CTR = true click probability × exp(σ·N(0,1)); 0 observes the truth.")
+    var stubStatsNoise = 0.3
+
+    @Option(help: "Fraction of the stub catalog, 0...1, that the stub stats source never lists (new coupons: the engine uses the prior CTR/CVR); chosen per coupon from the seed.")
+    var stubUnseenCoupons = 0.0
+
     @Option(help: "Injected latency of the user-features stub: none, fixed:5ms, uniform:2ms-8ms, lognormal:5ms,40ms.")
     var userLatency = "none"
 
@@ -174,6 +180,12 @@ struct ServeCommand: AsyncParsableCommand {
         guard catalogSize > 0, candidates >= 0 else {
             throw ValidationError("--catalog-size must be positive and --candidates non-negative")
         }
+        guard stubStatsNoise.isFinite, stubStatsNoise >= 0 else {
+            throw ValidationError("--stub-stats-noise must be a finite σ of at least 0, got \(stubStatsNoise)")
+        }
+        guard (0...1).contains(stubUnseenCoupons) else {
+            throw ValidationError("--stub-unseen-coupons must be a fraction in 0...1, got \(stubUnseenCoupons)")
+        }
         for (flag, value) in [("--user-latency", userLatency), ("--candidates-latency", candidatesLatency), ("--stats-latency", statsLatency)] {
             guard LatencyDistribution(parsing: value) != nil else {
                 throw ValidationError("\(flag) '\(value)' is not none, fixed:D, uniform:D-D or lognormal:MEDIAN,P99")
@@ -257,7 +269,7 @@ struct ServeCommand: AsyncParsableCommand {
             "config.upstream_max_in_flight": "\(upstreamMaxInFlight)",
         ]
         metadata["config.sources"] = "user \(userFeaturesURL ?? "stub"), candidates \(candidatesURL ?? "stub"), stats \(statsURL ?? "stub")"
-        metadata["config.stubs"] = "catalog \(catalogSize), candidates \(candidates), seed \(seed)"
+        metadata["config.stubs"] = "catalog \(catalogSize), candidates \(candidates), seed \(seed), stats noise \(stubStatsNoise), unseen coupons \(stubUnseenCoupons)"
         return metadata
     }
 
@@ -290,7 +302,13 @@ struct ServeCommand: AsyncParsableCommand {
             origin = .embedded
         }
         let generator = StubDataGenerator(
-            configuration: .init(catalogSize: catalogSize, candidatesPerUser: candidates, seed: seed)
+            configuration: .init(
+                catalogSize: catalogSize,
+                candidatesPerUser: candidates,
+                seed: seed,
+                statsNoise: stubStatsNoise,
+                unseenCouponShare: stubUnseenCoupons
+            )
         )
         let stubs = SourceFanOut.stubs(
             generator,

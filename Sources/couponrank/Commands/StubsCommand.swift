@@ -26,6 +26,12 @@ struct StubsCommand: AsyncParsableCommand {
     @Option(help: "Seed of the stub data (the engine's in-process stubs use the same default).")
     var seed: UInt64 = 20_261_124
 
+    @Option(help: "σ of the stub stats' log-normal noise: observed CTR = true click probability × exp(σ·N(0,1)); 0 observes the truth.")
+    var stubStatsNoise = 0.3
+
+    @Option(help: "Fraction of the stub catalog, 0...1, that the stub stats source never lists (new coupons: the engine uses the prior CTR/CVR); chosen per coupon from the seed.")
+    var stubUnseenCoupons = 0.0
+
     @Option(help: "Latency of /features: none, fixed:5ms, uniform:2ms-8ms, lognormal:MEDIAN,P99.")
     var userLatency = "none"
 
@@ -56,6 +62,12 @@ struct StubsCommand: AsyncParsableCommand {
             guard (0...1).contains(value) else { throw ValidationError("\(flag) must be in 0...1") }
         }
         guard catalogSize > 0, candidates >= 0 else { throw ValidationError("--catalog-size must be positive, --candidates non-negative") }
+        guard stubStatsNoise.isFinite, stubStatsNoise >= 0 else {
+            throw ValidationError("--stub-stats-noise must be a finite σ of at least 0, got \(stubStatsNoise)")
+        }
+        guard (0...1).contains(stubUnseenCoupons) else {
+            throw ValidationError("--stub-unseen-coupons must be a fraction in 0...1, got \(stubUnseenCoupons)")
+        }
     }
 
     func run() async throws {
@@ -69,7 +81,15 @@ struct StubsCommand: AsyncParsableCommand {
                 coupons: .init(latency: LatencyDistribution(parsing: couponsLatency)!, errorRate: couponsErrorRate),
                 stats: .init(latency: LatencyDistribution(parsing: statsLatency)!, errorRate: statsErrorRate)
             ),
-            generator: StubDataGenerator(configuration: .init(catalogSize: catalogSize, candidatesPerUser: candidates, seed: seed)),
+            generator: StubDataGenerator(
+                configuration: .init(
+                    catalogSize: catalogSize,
+                    candidatesPerUser: candidates,
+                    seed: seed,
+                    statsNoise: stubStatsNoise,
+                    unseenCouponShare: stubUnseenCoupons
+                )
+            ),
             logger: logger
         ) { address in
             FileHandle.standardOutput.write(Data("couponrank stubs serving on \(address)\n".utf8))
