@@ -69,6 +69,9 @@ public final class Trainer: Service, Sendable {
         try? await session.checkpoint()
     }
 
+    /// The failure ``TrainerConfiguration/crashAfterCheckpoints`` injects.
+    struct SimulatedCrash: Error {}
+
     fileprivate func update(_ body: @Sendable (inout Status) -> Void) {
         state.withLock { body(&$0) }
     }
@@ -119,6 +122,7 @@ private struct Session {
     var window: [ClosedDecision] = []
     var windowHead = 0
     var reported = RewardJoin.Counters()
+    var checkpointsWritten = 0
 
     init(trainer: Trainer) async throws {
         self.trainer = trainer
@@ -179,6 +183,8 @@ private struct Session {
                 try await step()
             } catch is CancellationError {
                 return
+            } catch let crash as Trainer.SimulatedCrash {
+                throw crash
             } catch {
                 trainer.update { $0.lastError = "\(error)" }
                 trainer.log.warning("trainer step failed; retrying", metadata: ["error": "\(error)"])
@@ -317,8 +323,10 @@ private struct Session {
         _ = try await trainer.redis.command([Array("SET".utf8), Array(configuration.checkpointKey(for: configuration.partition).utf8), Array(bytes.readableBytesView)])
         lastCheckpoint = .now
         dirty = false
+        checkpointsWritten += 1
         trainer.counters.checkpoints.increment()
         trainer.update { $0.checkpoints += 1 }
+        if let crash = configuration.crashAfterCheckpoints, checkpointsWritten >= crash { throw Trainer.SimulatedCrash() }
         try await acknowledge(unacknowledgedDecisions, key: configuration.keys.decisions)
         unacknowledgedDecisions.removeAll(keepingCapacity: true)
         try await acknowledge(unacknowledgedRewards, key: configuration.keys.rewards)

@@ -69,6 +69,9 @@ public struct TrainerConfiguration: Sendable {
     public var guardMinimumDecisions: Int
     /// Publish even when the guard refuses.
     public var force: Bool
+    /// Tests only: stop dead right after writing this many checkpoints, before acknowledging what
+    /// the last one holds, as a process killed at that moment would.
+    var crashAfterCheckpoints: Int?
 
     public init(
         keys: EventKeys = .init(),
