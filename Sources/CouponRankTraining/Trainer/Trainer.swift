@@ -98,6 +98,20 @@ struct TrainerMetrics: Sendable {
     let refused = Counter(label: "couponrank_trainer_publishes_total", dimensions: [("outcome", "refused")])
     let failed = Counter(label: "couponrank_trainer_publishes_total", dimensions: [("outcome", "failed")])
     let lastPublish = Gauge(label: "couponrank_trainer_last_publish_timestamp_seconds")
+    let explored = Counter(label: "couponrank_trainer_slots_total", dimensions: [("choice", "explored")])
+    let exploited = Counter(label: "couponrank_trainer_slots_total", dimensions: [("choice", "exploited")])
+
+    /// Impressions and target rewards by the model version that made the decision (CTR by
+    /// version on the dashboard), and how many slots explored. One series per version: versions
+    /// are few and published hours apart.
+    func record(_ closed: ClosedDecision) {
+        let version = closed.decision.modelVersion
+        Counter(label: "couponrank_trainer_impressions_total", dimensions: [("model_version", version)]).increment(by: closed.rewards.count)
+        Counter(label: "couponrank_trainer_clicks_total", dimensions: [("model_version", version)]).increment(by: closed.rewarded.lazy.filter { $0 }.count)
+        let exploring = closed.decision.items.lazy.filter { $0.choice.contains(.explored) }.count
+        explored.increment(by: exploring)
+        exploited.increment(by: closed.decision.items.count - exploring)
+    }
 }
 
 /// One run of the trainer's loop, with its state.
@@ -286,6 +300,7 @@ private struct Session {
             }
             learner.learn(decision)
             trainer.counters.joined.increment()
+            trainer.counters.record(decision)
             closedSincePublish += 1
             if decision.decision.candidates != nil, configuration.guardWindow > 0 {
                 window.append(decision)
