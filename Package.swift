@@ -240,6 +240,8 @@ let package = Package(
                 "CouponRankCore",
                 "CouponRankModelFile",
                 "CouponRankSources",
+                "CouponRankTraining",
+                "CouponRankEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

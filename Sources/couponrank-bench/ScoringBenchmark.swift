@@ -5,12 +5,13 @@ import CouponRankSources
 import Foundation
 
 /// `make bench`: the engine's per-request CPU work — context build and batch scoring — for
-/// n candidates × d features, beside numpy's matmul path for the same batch shape.
+/// n candidates × d features, beside numpy's matmul path for the same batch shape. With `--train`,
+/// the online learner's instead (``LearnerBenchmark``).
 @main
 struct ScoringBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "couponrank-bench",
-        abstract: "Time context build + batch scoring of one request (not a unit test)."
+        abstract: "Time context build + batch scoring of one request, or with --train the online learner (not a unit test)."
     )
 
     @Option(help: "Candidates per request.")
@@ -31,14 +32,28 @@ struct ScoringBenchmark: ParsableCommand {
     @Flag(help: "Skip the numpy comparison.")
     var noNumpy = false
 
+    @Flag(help: "Time the online learner instead: OnlineLearner.learn item updates/s (LinUCB and logistic), merging, makeDefinition.")
+    var train = false
+
+    @Option(help: "With --train: synthetic closed decisions learned per round.")
+    var decisions = 20_000
+
+    @Option(help: "With --train: shown items per decision.")
+    var shown = 5
+
     func validate() throws {
         guard n > 0 else { throw ValidationError("--n must be positive") }
         guard d >= 57 else { throw ValidationError("--d must be at least 57 (the bundled schema's fixed columns + 1)") }
         guard ModelKind(rawValue: kind) != nil else { throw ValidationError("--kind must be linucb or logistic") }
         guard iterations > 0, rounds > 0 else { throw ValidationError("--iterations and --rounds must be positive") }
+        guard decisions > 0, (1...20).contains(shown) else { throw ValidationError("--decisions must be positive and --shown 1…20") }
     }
 
     func run() throws {
+        if train {
+            try LearnerBenchmark(base: try makeModel().definition, decisions: decisions, shown: shown, rounds: rounds).run()
+            return
+        }
         let model = try makeModel()
         let generator = StubDataGenerator(configuration: .init(catalogSize: max(3000, n), candidatesPerUser: n))
         let easyID = "12345"
