@@ -148,6 +148,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `couponrank simulate`: a closed loop of simulated users, real engines, a real
+        // redis-server and the trainer, against the stub data's ground truth.
+        .target(
+            name: "CouponRankSimulation",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankClient",
+                "CouponRankEvents",
+                "CouponRankModelFile",
+                "CouponRankModelStore",
+                "CouponRankSources",
+                "CouponRankTraining",
+                "CouponRankWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The binary RPC port: NIO bootstrap, channel handlers (decode, admit, answer, encode), drain.
         .target(
             name: "CouponRankServer",
@@ -196,6 +216,7 @@ let package = Package(
                 "CouponRankEngine",
                 "CouponRankEvents",
                 "CouponRankTraining",
+                "CouponRankSimulation",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 "CouponRankCore",
