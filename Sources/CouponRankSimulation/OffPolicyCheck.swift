@@ -8,6 +8,8 @@ import Foundation
 /// online: its top choice's value (slot 1) estimated from the logs, beside the same value
 /// measured on fresh visitors.
 public struct OffPolicyCheck: Sendable, Codable {
+    /// The run whose logs were evaluated on.
+    public var loggingPolicy: String
     public var target: String
     public var modelVersion: String
     public var loggedDecisions: Int
@@ -28,6 +30,7 @@ public struct OffPolicyCheck: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
+        case loggingPolicy = "logging_policy"
         case target
         case modelVersion = "model_version"
         case loggedDecisions = "logged_decisions"
@@ -99,11 +102,12 @@ extension Simulation {
     }
 
     /// Evaluates each target on the logs under `loggingPrefix` and measures it online.
-    public func offPolicyChecks(loggingPrefix: String, targets: [(String, ScoringModel)], world: SimulationWorld) async throws -> [OffPolicyCheck] {
+    public func offPolicyChecks(loggingPolicy: String, loggingPrefix: String, targets: [(String, ScoringModel)], world: SimulationWorld) async throws -> [OffPolicyCheck] {
         let closed = try await loggedDecisions(prefix: loggingPrefix).filter { $0.decision.candidates != nil }
         return targets.map { name, model in
             let evaluation = OffPolicyEvaluator(model: model, policy: .greedy, slots: 1).evaluate(closed)
             return OffPolicyCheck(
+                loggingPolicy: loggingPolicy,
                 target: name,
                 modelVersion: model.version,
                 loggedDecisions: closed.count,

@@ -100,6 +100,7 @@ public struct Simulation: Sendable {
         var policies = [
             EnginePolicy(name: "greedy-logistic", description: "logistic CTR model (FTRL), greedy", base: base(.logistic), logsCandidates: false),
             EnginePolicy(name: "epsilon-greedy", description: "logistic CTR model (FTRL), ε-greedy ε = 0.1", base: base(.logistic, exploration: .epsilonGreedy(epsilon: 0.1)), logsCandidates: true),
+            EnginePolicy(name: "softmax", description: "logistic CTR model (FTRL), softmax T = 0.05 (Plackett–Luce)", base: base(.logistic, exploration: .softmax(temperature: 0.05)), logsCandidates: true),
         ]
         for alpha in settings.alphas {
             policies.append(EnginePolicy(name: "linucb-\(alpha)", description: "LinUCB α = \(alpha)", base: base(.linucb, alpha: alpha), logsCandidates: false))
@@ -140,7 +141,13 @@ public struct Simulation: Sendable {
             let order: [Int]
             switch baseline {
             case .random:
-                order = Array(visitor.candidates.indices.sorted { simulationUnit(settings.seed, "random-\(index)", "\($0)") < simulationUnit(settings.seed, "random-\(index)", "\($1)") }.prefix(k))
+                // A partial Fisher–Yates shuffle: the first k of a uniform permutation.
+                var positions = Array(visitor.candidates.indices)
+                for slot in 0..<min(k, positions.count) {
+                    let pick = slot + Int(simulationUnit(settings.seed, "random-\(index)", "\(slot)") * Double(positions.count - slot))
+                    positions.swapAt(slot, pick)
+                }
+                order = Array(positions.prefix(k))
             case .mostPopular:
                 let score = visitor.candidates.map { coupon in popularity[coupon.id].map { ($0.clicks + 1) / ($0.impressions + 50) } ?? 1.0 / 50 }
                 order = Array(visitor.candidates.indices.sorted { score[$0] != score[$1] ? score[$0] > score[$1] : visitor.candidates[$0].id < visitor.candidates[$1].id }.prefix(k))

@@ -96,7 +96,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 print(summary(result, world: world.name))
                 policies.append(result)
             }
-            var loggingPrefix: String?
+            var loggingRuns: [(String, String)] = []
             var targets: [(String, ScoringModel)] = []
             for policy in simulation.enginePolicies(bundled: bundled) {
                 let run: Simulation.EngineRun
@@ -108,19 +108,19 @@ struct SimulateCommand: AsyncParsableCommand {
                 }
                 print(summary(run.result, world: world.name))
                 policies.append(run.result)
-                if policy.logsCandidates { loggingPrefix = run.prefix }
+                if policy.logsCandidates { loggingRuns.append((policy.name, run.prefix)) }
                 if let model = run.finalModel, policy.name == "greedy-logistic" || policy.name.hasPrefix("linucb") {
                     targets.append((policy.name, model))
                 }
             }
             var checks: [OffPolicyCheck] = []
-            if let loggingPrefix {
-                checks = try await simulation.offPolicyChecks(loggingPrefix: loggingPrefix, targets: targets, world: world)
+            for (name, prefix) in loggingRuns {
+                checks += try await simulation.offPolicyChecks(loggingPolicy: name, loggingPrefix: prefix, targets: targets, world: world)
             }
             for check in checks {
-                print("  OPE \(check.target): DR \(String(format: "%.4f", check.doublyRobust.value)) [\(String(format: "%.4f", check.doublyRobust.lower)), \(String(format: "%.4f", check.doublyRobust.upper))], online \(String(format: "%.4f", check.online.value)); DR covers online: \(check.covers["dr"]!)")
+                print("  OPE on \(check.loggingPolicy)'s logs, \(check.target): DR \(String(format: "%.4f", check.doublyRobust.value)) [\(String(format: "%.4f", check.doublyRobust.lower)), \(String(format: "%.4f", check.doublyRobust.upper))], online \(String(format: "%.4f", check.online.value)); DR covers online: \(check.covers["dr"]!)")
             }
-            reports.append(.init(name: world.name, statsNoise: world.statsNoise, unseenCouponShare: world.unseenCouponShare, policies: policies, offPolicyChecks: checks))
+            reports.append(.init(name: world.name, statsNoise: world.statsNoise, unseenCouponShare: world.unseenCouponShare, policies: policies, offPolicyChecks: checks, onlineVisitors: settings.onlineCheckVisitors))
         }
         let report = SimulationReport(
             generatedAt: ISO8601DateFormatter().string(from: Date()), impressionsPerPolicy: impressions, topK: topK,
