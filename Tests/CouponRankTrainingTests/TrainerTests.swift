@@ -49,7 +49,7 @@ struct TrainerTests {
                 configuration: .init(join: .init(windowMillis: 300), blockMillis: 50, checkpointInterval: .milliseconds(50), publishEvery: 270),
                 redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger
             )
-            try await Self.run([trainer]) { trainer.status.publishes >= 1 }
+            try await Self.run([trainer]) { trainer.status.publishes >= 1 && trainer.status.counters.closed == 300 }
             let checkpoint = try #require(try await Self.checkpoint(redis, base: base))
             let reference = try log.referenceLearner(base: base)
             #expect(checkpoint.learner.decisions == 270)
@@ -60,9 +60,11 @@ struct TrainerTests {
             let expected = try #require(reference.linucbStatistics)
             #expect(maximumRelativeDifference(learned.a, expected.a) < 1e-12)
             #expect(maximumRelativeDifference(learned.b, expected.b) < 1e-12)
-            // Everything read is acknowledged once checkpointed.
-            let pending = try await redis.command(["XPENDING", EventKeys().decisions, "trainer"]).elements?.first?.integer
-            #expect(pending == 0)
+            // Everything closed is acknowledged once checkpointed, rewards with their decisions.
+            for key in [EventKeys().decisions, EventKeys().rewards] {
+                let pending = try await redis.command(["XPENDING", key, "trainer"]).elements?.first?.integer
+                #expect(pending == 0, "\(key)")
+            }
             // The published model: current, servable, with its lineage.
             let store = ModelStore(redis: redis)
             #expect(try await store.currentVersion() == "trained-1")

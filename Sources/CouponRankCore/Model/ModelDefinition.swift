@@ -69,7 +69,8 @@ public struct ModelDefinition: Sendable, Hashable, Codable {
         self.aInverse = try container.decodeIfPresent([Double].self, forKey: .aInverse) ?? []
         // Format 1 has no exploration: an `exploration` key there is an unknown key, ignored.
         self.exploration = format >= 2 ? try container.decodeIfPresent(ExplorationPolicy.self, forKey: .exploration) ?? .greedy : .greedy
-        self.lineage = try container.decodeIfPresent(ModelLineage.self, forKey: .lineage)
+        // Informational: a lineage of another shape (another trainer's) is not a reason to refuse a model.
+        self.lineage = try? container.decodeIfPresent(ModelLineage.self, forKey: .lineage)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -28,11 +28,15 @@ public struct RewardJoin: Sendable {
         }
     }
 
-    /// What the join has seen, for metrics and summaries.
+    /// What the join has finished with, for metrics and summaries. An entry is counted once its
+    /// fate is sealed (its decision closed, or it can no longer count), so a checkpoint of these
+    /// counters never holds an entry that a restart reads again.
     public struct Counters: Sendable, Hashable, Codable {
+        /// Decisions closed, plus duplicates dropped.
         public var decisions = 0
         public var duplicateDecisions = 0
         public var closed = 0
+        /// Rewards sealed, whatever their outcome.
         public var rewards = 0
         /// Rewards of the target kind joined to a shown item in time.
         public var rewardsJoined = 0
@@ -48,10 +52,16 @@ public struct RewardJoin: Sendable {
         public init() {}
     }
 
+    /// What became of a reward joined to a pending decision, sealed when the decision closes.
+    private enum Outcome: Sendable {
+        case joined, otherKind, notShown
+    }
+
     private struct Pending: Sendable {
         var decision: LoggedDecision
         var streamID: StreamID
         var rewarded: [Bool]
+        var rewards: [(StreamID, Outcome)] = []
     }
 
     public let configuration: Configuration
@@ -66,6 +76,9 @@ public struct RewardJoin: Sendable {
     private var recentlyClosed: Set<String> = []
     private var closedOrder: [String] = []
     private var closedHead = 0
+    /// Entries whose fate is sealed since the last ``takeFinished()``: a consumer may acknowledge them.
+    private var finishedDecisions: [StreamID] = []
+    private var finishedRewards: [StreamID] = []
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -74,31 +87,29 @@ public struct RewardJoin: Sendable {
     /// Decisions waiting for their window to close.
     public var pendingCount: Int { pending.count }
 
-    /// The pending decisions, oldest first, with the rewards joined so far (for a checkpoint).
-    public var pendingDecisions: [(streamID: StreamID, decision: LoggedDecision, rewarded: [Bool])] {
-        order[head...].compactMap { id in pending[id].map { ($0.streamID, $0.decision, $0.rewarded) } }
-    }
-
-    /// Restores a pending decision from a checkpoint, with the rewards it had.
-    public mutating func restore(_ decision: LoggedDecision, streamID: StreamID, rewarded: [Bool], counters: Counters? = nil) {
-        if let counters { self.counters = counters }
-        guard pending[decision.eventID] == nil, rewarded.count == decision.items.count else { return }
-        pending[decision.eventID] = Pending(decision: decision, streamID: streamID, rewarded: rewarded)
-        order.append(decision.eventID)
-    }
-
     public mutating func restoreCounters(_ counters: Counters) {
         self.counters = counters
+    }
+
+    /// The stream ids of the entries sealed since the last call: decisions closed or dropped as
+    /// duplicates, rewards whose decision closed or that can no longer count.
+    public mutating func takeFinished() -> (decisions: [StreamID], rewards: [StreamID]) {
+        defer {
+            finishedDecisions.removeAll(keepingCapacity: true)
+            finishedRewards.removeAll(keepingCapacity: true)
+        }
+        return (finishedDecisions, finishedRewards)
     }
 
     /// A decision read from the stream, in stream order.
     public mutating func add(_ decision: LoggedDecision, streamID: StreamID) {
         let id = decision.eventID
         guard pending[id] == nil, !recentlyClosed.contains(id) else {
+            counters.decisions += 1
             counters.duplicateDecisions += 1
+            finishedDecisions.append(streamID)
             return
         }
-        counters.decisions += 1
         var entry = Pending(decision: decision, streamID: streamID, rewarded: Array(repeating: false, count: decision.items.count))
         if let waiting = orphans.removeValue(forKey: id) {
             for (rewardID, reward) in waiting {
@@ -111,32 +122,37 @@ public struct RewardJoin: Sendable {
 
     /// A reward read from the stream.
     public mutating func add(_ reward: RewardRecord, streamID: StreamID) {
-        counters.rewards += 1
         if var entry = pending[reward.eventID] {
             join(reward, streamID: streamID, into: &entry)
             pending[reward.eventID] = entry
         } else if recentlyClosed.contains(reward.eventID) {
-            counters.rewardsLate += 1
+            seal(streamID) { $0.rewardsLate += 1 }
         } else {
             orphans[reward.eventID, default: []].append((streamID, reward))
             orphanOrder.append((streamID, reward.eventID))
         }
     }
 
+    private mutating func seal(_ rewardID: StreamID, _ count: (inout Counters) -> Void) {
+        counters.rewards += 1
+        count(&counters)
+        finishedRewards.append(rewardID)
+    }
+
     private mutating func join(_ reward: RewardRecord, streamID: StreamID, into entry: inout Pending) {
         guard streamID.milliseconds <= entry.streamID.milliseconds &+ configuration.windowMillis else {
-            counters.rewardsLate += 1
+            seal(streamID) { $0.rewardsLate += 1 }
             return
         }
         guard let slot = entry.decision.items.firstIndex(where: { $0.coupon.id == reward.couponID }) else {
-            counters.rewardsNotShown += 1
+            entry.rewards.append((streamID, .notShown))
             return
         }
         guard reward.kind == configuration.targetKind else {
-            counters.rewardsOtherKind += 1
+            entry.rewards.append((streamID, .otherKind))
             return
         }
-        counters.rewardsJoined += 1
+        entry.rewards.append((streamID, .joined))
         entry.rewarded[slot] = true
     }
 
@@ -168,7 +184,18 @@ public struct RewardJoin: Sendable {
     }
 
     private mutating func finish(_ entry: Pending) -> ClosedDecision {
+        counters.decisions += 1
         counters.closed += 1
+        finishedDecisions.append(entry.streamID)
+        for (rewardID, outcome) in entry.rewards {
+            seal(rewardID) { counters in
+                switch outcome {
+                case .joined: counters.rewardsJoined += 1
+                case .otherKind: counters.rewardsOtherKind += 1
+                case .notShown: counters.rewardsNotShown += 1
+                }
+            }
+        }
         remember(entry.decision.eventID)
         let rewards = entry.rewarded.map { $0 ? 1 : configuration.defaultReward }
         return ClosedDecision(decision: entry.decision, streamID: entry.streamID, rewards: rewards, rewarded: entry.rewarded)
@@ -193,7 +220,9 @@ public struct RewardJoin: Sendable {
             guard streamID.milliseconds &+ configuration.windowMillis <= watermark else { break }
             orphanHead += 1
             if let waiting = orphans.removeValue(forKey: id) {
-                counters.rewardsUnmatched += waiting.count
+                for (rewardID, _) in waiting {
+                    seal(rewardID) { $0.rewardsUnmatched += 1 }
+                }
             }
         }
         if orphanHead > 4096, orphanHead * 2 > orphanOrder.count {

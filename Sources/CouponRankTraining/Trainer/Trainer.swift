@@ -118,6 +118,7 @@ struct TrainerMetrics: Sendable {
 private struct Session {
     let trainer: Trainer
     var configuration: TrainerConfiguration { trainer.configuration }
+    let schema: String
     var learner: OnlineLearner
     var join: RewardJoin
     var excludedDegraded = 0
@@ -125,9 +126,12 @@ private struct Session {
     var rewardsPosition = StreamID.zero
     var publishSequence = 0
     var lastPublished = ""
-    /// Entries read since the last checkpoint, acknowledged after the next one.
-    var unacknowledgedDecisions: [String] = []
-    var unacknowledgedRewards: [String] = []
+    /// Entries finished since the last checkpoint: the next one holds them, then they are acknowledged.
+    var finishedDecisions: [StreamID] = []
+    var finishedRewards: [StreamID] = []
+    /// Entries a restart read again that the checkpoint already held.
+    var replayedDecisions: Set<StreamID> = []
+    var replayedRewards: Set<StreamID> = []
     var dirty = false
     var lastCheckpoint = ContinuousClock.now
     var lastPublish = ContinuousClock.now
@@ -141,36 +145,37 @@ private struct Session {
     init(trainer: Trainer) async throws {
         self.trainer = trainer
         let configuration = trainer.configuration
+        if configuration.partition.count > 1, trainer.base.kind == .logistic {
+            throw TrainerError("a logistic model trains in one partition: FTRL's state does not merge (use --partition 0/1)")
+        }
+        self.schema = TrainerCheckpoint.schemaFingerprint(of: trainer.base)
         self.learner = try OnlineLearner(base: trainer.base)
         self.join = RewardJoin(configuration: configuration.join)
         try await createGroups()
-        if let bytes = try await trainer.redis.command(["GET", configuration.checkpointKey(for: configuration.partition)]).bytes {
+        let key = configuration.checkpointKey(for: configuration.partition)
+        if let bytes = try await trainer.redis.command(["GET", key]).bytes {
             let checkpoint: TrainerCheckpoint
             do {
                 checkpoint = try TrainerCheckpoint(decoding: bytes, base: trainer.base)
             } catch {
-                throw TrainerError("the checkpoint at \(configuration.checkpointKey(for: configuration.partition)) cannot be resumed: \(error); delete it to start over")
+                throw TrainerError("the checkpoint at \(key) cannot be resumed: \(error); delete it to start over")
             }
             guard checkpoint.partition == configuration.partition else {
                 throw TrainerError("the checkpoint belongs to partition \(checkpoint.partition), not \(configuration.partition)")
             }
             learner = checkpoint.learner
             join.restoreCounters(checkpoint.counters)
-            for entry in checkpoint.pending {
-                join.restore(entry.decision, streamID: entry.streamID, rewarded: entry.rewarded)
-            }
             excludedDegraded = checkpoint.excludedDegraded
             decisionsPosition = checkpoint.decisionsPosition
             rewardsPosition = checkpoint.rewardsPosition
             publishSequence = checkpoint.publishSequence
             lastPublished = checkpoint.lastPublished
             reported = checkpoint.counters
+            replayedDecisions = Set(checkpoint.acknowledgedDecisions)
+            replayedRewards = Set(checkpoint.acknowledgedRewards)
             trainer.log.info(
                 "resumed from checkpoint",
-                metadata: [
-                    "decisions": "\(learner.decisions)", "pending": "\(checkpoint.pending.count)",
-                    "decisions.position": "\(decisionsPosition)", "rewards.position": "\(rewardsPosition)",
-                ]
+                metadata: ["decisions": "\(learner.decisions)", "decisions.position": "\(decisionsPosition)", "rewards.position": "\(rewardsPosition)"]
             )
         } else {
             trainer.log.info("cold start", metadata: ["base": "\(trainer.base.version)", "kind": "\(trainer.base.kind.rawValue)", "dimension": "\(learner.schema.dimension)"])
@@ -190,11 +195,13 @@ private struct Session {
     }
 
     mutating func run() async throws {
-        // First what this consumer read before it stopped and did not acknowledge.
+        // First what this consumer read before it stopped and did not acknowledge: the decisions
+        // that were inside their window and the rewards not yet sealed.
         try await readPending()
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 try await step()
+                trainer.update { $0.lastError = "" }
             } catch is CancellationError {
                 return
             } catch let crash as Trainer.SimulatedCrash {
@@ -207,8 +214,6 @@ private struct Session {
         }
     }
 
-    /// Re-reads this consumer's delivered but unacknowledged entries: those the checkpoint holds
-    /// are acknowledged, the rest processed.
     private mutating func readPending() async throws {
         var decisionsCursor = "0"
         var rewardsCursor = "0"
@@ -221,18 +226,19 @@ private struct Session {
             let decisions = batches[configuration.keys.decisions] ?? []
             let rewards = batches[configuration.keys.rewards] ?? []
             if decisions.isEmpty, rewards.isEmpty { break }
-            if let last = decisions.last { decisionsCursor = last.id }
-            if let last = rewards.last { rewardsCursor = last.id }
-            ingest(decisions: decisions.filter { StreamID($0.id).map { $0 > decisionsPosition } ?? false }, rewards: rewards.filter { StreamID($0.id).map { $0 > rewardsPosition } ?? false })
-            // Already held by the checkpoint: acknowledge with the next one.
-            unacknowledgedDecisions += decisions.map(\.id)
-            unacknowledgedRewards += rewards.map(\.id)
-            dirty = true
+            if let last = decisions.last { decisionsCursor = last.id.description }
+            if let last = rewards.last { rewardsCursor = last.id.description }
+            ingest(decisions: decisions, rewards: rewards)
         }
+        replayedDecisions = []
+        replayedRewards = []
+        dirty = true
         try await checkpoint()
     }
 
     private mutating func step() async throws {
+        // The Redis clock before the read: every entry stamped earlier than this is in the read.
+        let now = try await redisMillis() - 1
         let reply = try await trainer.redis.command([
             "XREADGROUP", "GROUP", configuration.groupName, configuration.consumer, "COUNT", "\(configuration.readCount)",
             "BLOCK", "\(configuration.blockMillis)", "STREAMS", configuration.keys.decisions, configuration.keys.rewards, ">", ">",
@@ -241,20 +247,16 @@ private struct Session {
         let decisions = batches[configuration.keys.decisions] ?? []
         let rewards = batches[configuration.keys.rewards] ?? []
         ingest(decisions: decisions, rewards: rewards)
-        unacknowledgedDecisions += decisions.map(\.id)
-        unacknowledgedRewards += rewards.map(\.id)
-        if !decisions.isEmpty || !rewards.isEmpty { dirty = true }
 
         // The watermark: a stream read to its end is at the Redis server's present.
-        let now = try await redisMillis()
-        let decisionsTime = decisions.count < configuration.readCount ? now : decisionsPosition.milliseconds
-        let rewardsTime = rewards.count < configuration.readCount ? now : rewardsPosition.milliseconds
-        trainer.counters.decisionLag.record(Double(now - min(decisionsTime, now)) / 1000)
-        trainer.counters.rewardLag.record(Double(now - min(rewardsTime, now)) / 1000)
-        let closed = join.close(upTo: min(decisionsTime, rewardsTime))
-        if !closed.isEmpty { dirty = true }
-        learn(closed)
-        publishStatus(lag: ["decisions": Double(now - min(decisionsTime, now)) / 1000, "rewards": Double(now - min(rewardsTime, now)) / 1000])
+        let decisionsTime = decisions.count < configuration.readCount ? now : min(decisionsPosition.milliseconds, now)
+        let rewardsTime = rewards.count < configuration.readCount ? now : min(rewardsPosition.milliseconds, now)
+        let lag = ["decisions": Double(now - decisionsTime) / 1000, "rewards": Double(now - rewardsTime) / 1000]
+        trainer.counters.decisionLag.record(lag["decisions"]!)
+        trainer.counters.rewardLag.record(lag["rewards"]!)
+        learn(join.close(upTo: min(decisionsTime, rewardsTime)))
+        collectFinished()
+        publishStatus(lag: lag)
 
         if dirty, ContinuousClock.now - lastCheckpoint >= configuration.checkpointInterval {
             try await checkpoint()
@@ -264,30 +266,60 @@ private struct Session {
         }
     }
 
+    /// Adds what was read to the join. An entry the checkpoint already holds (read again after
+    /// a stop between its `SET` and `XACK`), one of another partition, or one trimmed away, is
+    /// only acknowledged.
     private mutating func ingest(decisions: [Entry], rewards: [Entry]) {
         for entry in decisions {
-            guard let id = StreamID(entry.id) else { continue }
-            decisionsPosition = max(decisionsPosition, id)
-            guard let body = entry.fields["body"], let eventID = DecisionLogReader.eventID(ofBody: body), configuration.partition.owns(eventID: eventID) else { continue }
+            decisionsPosition = max(decisionsPosition, entry.id)
+            dirty = true
+            if replayedDecisions.contains(entry.id) {
+                finishedDecisions.append(entry.id)
+                continue
+            }
+            guard let body = entry.fields["body"], let eventID = DecisionLogReader.eventID(ofBody: body), configuration.partition.owns(eventID: eventID) else {
+                finishedDecisions.append(entry.id)
+                continue
+            }
             do {
-                guard let decision = try DecisionLogReader.decode(fields: entry.fields) else { continue }
-                join.add(decision, streamID: id)
+                if let decision = try DecisionLogReader.decode(fields: entry.fields) {
+                    join.add(decision, streamID: entry.id)
+                } else {
+                    finishedDecisions.append(entry.id)
+                }
             } catch {
+                finishedDecisions.append(entry.id)
                 trainer.log.warning("skipping an unreadable decision entry", metadata: ["id": "\(entry.id)", "error": "\(error)"])
             }
         }
         for entry in rewards {
-            guard let id = StreamID(entry.id) else { continue }
-            rewardsPosition = max(rewardsPosition, id)
+            rewardsPosition = max(rewardsPosition, entry.id)
+            dirty = true
+            if replayedRewards.contains(entry.id) {
+                finishedRewards.append(entry.id)
+                continue
+            }
             var fields: [String: String] = [:]
             for (name, value) in entry.fields { fields[name] = String(decoding: value, as: UTF8.self) }
-            guard let eventID = fields["event_id"], configuration.partition.owns(eventID: eventID) else { continue }
+            guard let eventID = fields["event_id"], configuration.partition.owns(eventID: eventID) else {
+                finishedRewards.append(entry.id)
+                continue
+            }
             do {
-                join.add(try RewardRecord(fields: fields), streamID: id)
+                join.add(try RewardRecord(fields: fields), streamID: entry.id)
             } catch {
+                finishedRewards.append(entry.id)
                 trainer.log.warning("skipping an unreadable reward entry", metadata: ["id": "\(entry.id)", "error": "\(error)"])
             }
         }
+        collectFinished()
+    }
+
+    private mutating func collectFinished() {
+        let finished = join.takeFinished()
+        finishedDecisions += finished.decisions
+        finishedRewards += finished.rewards
+        if !finished.decisions.isEmpty || !finished.rewards.isEmpty { dirty = true }
     }
 
     private mutating func learn(_ closed: [ClosedDecision]) {
@@ -320,10 +352,11 @@ private struct Session {
         reported = counters
     }
 
-    /// Saves the state with one `SET`, then acknowledges every entry it holds.
+    /// Saves the statistics with one `SET`, then acknowledges the entries it newly holds.
     mutating func checkpoint() async throws {
+        collectFinished()
         let checkpoint = TrainerCheckpoint(
-            baseVersion: trainer.base.version,
+            schema: schema,
             partition: configuration.partition,
             decisionsPosition: decisionsPosition,
             rewardsPosition: rewardsPosition,
@@ -332,7 +365,8 @@ private struct Session {
             counters: join.counters,
             excludedDegraded: excludedDegraded,
             learner: learner,
-            pending: join.pendingDecisions
+            acknowledgedDecisions: finishedDecisions,
+            acknowledgedRewards: finishedRewards
         )
         let bytes = checkpoint.encode()
         _ = try await trainer.redis.command([Array("SET".utf8), Array(configuration.checkpointKey(for: configuration.partition).utf8), Array(bytes.readableBytesView)])
@@ -342,17 +376,17 @@ private struct Session {
         trainer.counters.checkpoints.increment()
         trainer.update { $0.checkpoints += 1 }
         if let crash = configuration.crashAfterCheckpoints, checkpointsWritten >= crash { throw Trainer.SimulatedCrash() }
-        try await acknowledge(unacknowledgedDecisions, key: configuration.keys.decisions)
-        unacknowledgedDecisions.removeAll(keepingCapacity: true)
-        try await acknowledge(unacknowledgedRewards, key: configuration.keys.rewards)
-        unacknowledgedRewards.removeAll(keepingCapacity: true)
+        try await acknowledge(finishedDecisions, key: configuration.keys.decisions)
+        finishedDecisions.removeAll(keepingCapacity: true)
+        try await acknowledge(finishedRewards, key: configuration.keys.rewards)
+        finishedRewards.removeAll(keepingCapacity: true)
     }
 
-    private func acknowledge(_ ids: [String], key: String) async throws {
+    private func acknowledge(_ ids: [StreamID], key: String) async throws {
         var start = 0
         while start < ids.count {
             let chunk = ids[start..<min(start + 1000, ids.count)]
-            _ = try await trainer.redis.command(["XACK", key, configuration.groupName] + chunk)
+            _ = try await trainer.redis.command(["XACK", key, configuration.groupName] + chunk.map(\.description))
             start += chunk.count
         }
     }
@@ -364,79 +398,84 @@ private struct Session {
     }
 
     /// Makes the candidate from every partition's statistics, asks the guard, and publishes.
+    /// Whatever fails on the way is counted as a failed publish; learning goes on.
     private mutating func publish() async throws {
         closedSincePublish = 0
         lastPublish = .now
         // This partition's state goes first, so the others read nothing older of it.
         try await checkpoint()
-        var merged = learner
-        var positions = [
-            "\(configuration.keys.decisions)@\(configuration.partition.tag)": decisionsPosition.description,
-            "\(configuration.keys.rewards)@\(configuration.partition.tag)": rewardsPosition.description,
-        ]
-        for index in 1..<max(configuration.partition.count, 1) {
-            let other = TrainerConfiguration.Partition(index: index, count: configuration.partition.count)
-            guard let bytes = try await trainer.redis.command(["GET", configuration.checkpointKey(for: other)]).bytes else {
-                trainer.log.info("partition has no checkpoint yet; publishing without it", metadata: ["partition": "\(other)"])
-                continue
-            }
-            let checkpoint = try TrainerCheckpoint(decoding: bytes, base: trainer.base)
-            try merged.merge(checkpoint.learner)
-            positions["\(configuration.keys.decisions)@\(other.tag)"] = checkpoint.decisionsPosition.description
-            positions["\(configuration.keys.rewards)@\(other.tag)"] = checkpoint.rewardsPosition.description
-        }
-        let serving: ScoringModel? = try? await trainer.store.loadCurrent()
         publishSequence += 1
-        let version = "\(configuration.versionPrefix)-\(publishSequence)"
-        let definition = try merged.makeDefinition(
-            version: version,
-            createdAt: ISO8601DateFormatter().string(from: Date()),
-            lineage: ModelLineage(
-                parent: serving?.version,
-                trainer: "\(configuration.group) \(configuration.partition.count) partition(s)",
-                decisions: merged.decisions,
-                itemUpdates: merged.itemUpdates,
-                rewards: merged.rewards,
-                streamPositions: positions
+        var version = "\(configuration.versionPrefix)-\(publishSequence)"
+        do {
+            var merged = learner
+            var positions = [
+                "\(configuration.keys.decisions)@\(configuration.partition.tag)": decisionsPosition.description,
+                "\(configuration.keys.rewards)@\(configuration.partition.tag)": rewardsPosition.description,
+            ]
+            for index in 1..<max(configuration.partition.count, 1) {
+                let other = TrainerConfiguration.Partition(index: index, count: configuration.partition.count)
+                guard let bytes = try await trainer.redis.command(["GET", configuration.checkpointKey(for: other)]).bytes else {
+                    trainer.log.info("partition has no checkpoint yet; publishing without it", metadata: ["partition": "\(other)"])
+                    continue
+                }
+                let checkpoint = try TrainerCheckpoint(decoding: bytes, base: trainer.base)
+                try merged.merge(checkpoint.learner)
+                positions["\(configuration.keys.decisions)@\(other.tag)"] = checkpoint.decisionsPosition.description
+                positions["\(configuration.keys.rewards)@\(other.tag)"] = checkpoint.rewardsPosition.description
+            }
+            let serving: ScoringModel? = try? await trainer.store.loadCurrent()
+            // A version taken by an earlier trainer (its checkpoint deleted since) gets a unique suffix.
+            if (try? await trainer.store.list())?.contains(where: { $0.version == version }) == true {
+                version += "-\(Int(Date().timeIntervalSince1970 * 1000))"
+            }
+            let definition = try merged.makeDefinition(
+                version: version,
+                createdAt: ISO8601DateFormatter().string(from: Date()),
+                lineage: ModelLineage(
+                    parent: serving?.version,
+                    trainer: "\(configuration.group) \(configuration.partition.count) partition(s)",
+                    decisions: merged.decisions,
+                    itemUpdates: merged.itemUpdates,
+                    rewards: merged.rewards,
+                    streamPositions: positions
+                )
             )
-        )
-        let candidate = try ScoringModel(definition)
-        if let serving, let guardian = trainer.guardian {
-            let verdict = guardian.verdict(candidate: candidate, serving: serving, window: Array(window[windowHead...]))
-            if !verdict.allowsPublish {
-                if configuration.force {
+            let candidate = try ScoringModel(definition)
+            if let serving, let guardian = trainer.guardian {
+                let verdict = guardian.verdict(candidate: candidate, serving: serving, window: Array(window[windowHead...]))
+                if verdict.allowsPublish {
+                    trainer.log.info("guard allows publishing", metadata: ["version": "\(version)", "reason": "\(verdict.reason)"])
+                } else if configuration.force {
                     trainer.log.warning("the guard refused the candidate; publishing anyway (--force)", metadata: ["version": "\(version)", "reason": "\(verdict.reason)"])
                 } else {
                     trainer.counters.refused.increment()
+                    let refusedVersion = version
                     trainer.update {
                         $0.refusals += 1
-                        $0.lastPublishOutcome = "refused \(version): \(verdict.reason)"
+                        $0.lastPublishOutcome = "refused \(refusedVersion): \(verdict.reason)"
                     }
                     trainer.log.warning("publish refused by the guard", metadata: ["version": "\(version)", "serving": "\(serving.version)", "reason": "\(verdict.reason)"])
                     try await checkpoint()
                     return
                 }
-            } else {
-                trainer.log.info("guard allows publishing", metadata: ["version": "\(version)", "reason": "\(verdict.reason)"])
             }
-        }
-        do {
-            let document = try ModelFile.encode(definition)
-            try await trainer.store.publish(document)
+            try await trainer.store.publish(try ModelFile.encode(definition))
             let engines = (try? await trainer.store.broadcastReload()) ?? 0
             lastPublished = version
             trainer.counters.published.increment()
             trainer.counters.lastPublish.record(Date().timeIntervalSince1970)
+            let publishedVersion = version
             trainer.update {
                 $0.publishes += 1
-                $0.lastPublished = version
-                $0.lastPublishOutcome = "published \(version)"
+                $0.lastPublished = publishedVersion
+                $0.lastPublishOutcome = "published \(publishedVersion)"
                 $0.lastPublishUnixSeconds = Date().timeIntervalSince1970
             }
             trainer.log.info("published", metadata: ["version": "\(version)", "decisions": "\(merged.decisions)", "item_updates": "\(merged.itemUpdates)", "engines_told": "\(engines)"])
         } catch {
             trainer.counters.failed.increment()
-            trainer.update { $0.lastPublishOutcome = "failed \(version): \(error)" }
+            let failedVersion = version
+            trainer.update { $0.lastPublishOutcome = "failed \(failedVersion): \(error)" }
             trainer.log.error("publish failed", metadata: ["version": "\(version)", "error": "\(error)"])
         }
         try await checkpoint()
@@ -470,19 +509,19 @@ private struct Session {
     }
 
     struct Entry {
-        var id: String
+        var id: StreamID
         var fields: [String: [UInt8]]
     }
 
-    /// The entries of an XREADGROUP reply, by stream key.
+    /// The entries of an XREADGROUP reply, by stream key. An entry trimmed from the stream while
+    /// it was pending reads as its id without fields.
     static func entries(of reply: RedisReply) -> [String: [Entry]] {
         var result: [String: [Entry]] = [:]
         for stream in reply.elements ?? [] {
             guard let parts = stream.elements, parts.count == 2, let key = parts[0].text else { continue }
             var entries: [Entry] = []
             for entry in parts[1].elements ?? [] {
-                // A pending entry deleted by trimming reads as an id with a null body.
-                guard let pair = entry.elements, pair.count == 2, let id = pair[0].text else { continue }
+                guard let pair = entry.elements, pair.count == 2, let text = pair[0].text, let id = StreamID(text) else { continue }
                 var fields: [String: [UInt8]] = [:]
                 let values = pair[1].elements ?? []
                 var index = 0

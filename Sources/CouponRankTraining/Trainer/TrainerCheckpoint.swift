@@ -1,17 +1,22 @@
 public import CouponRankCore
-public import CouponRankEvents
 import CouponRankWire
 import Foundation
 public import NIOCore
 
-/// Everything a trainer needs to resume exactly where it stopped (proto-spec/EVENTS.md §6.3):
-/// the learned statistics, the decisions still inside their reward window with the rewards they
-/// have, and the last stream entry each stream's share of them came from. It is written with one
-/// `SET`, and entries are acknowledged only once a checkpoint holds them.
+/// Everything a trainer needs to resume exactly where it stopped (proto-spec/EVENTS.md §6.3): the
+/// learned statistics and counters, and the entries they newly hold, which are acknowledged right
+/// after the checkpoint's one `SET`.
+///
+/// Decisions inside their reward window, and rewards not yet sealed, are not in it: they stay
+/// unacknowledged in the consumer's pending list, which a restarted trainer reads again. Of what it
+/// reads again, the entries listed here are acknowledged without being processed (a stop between
+/// the `SET` and the `XACK`); every other one was never counted. The checkpoint's size is the
+/// statistics plus about a second of entry ids, whatever the reward window.
 public struct TrainerCheckpoint: Sendable {
-    public var baseVersion: String
+    /// The model kind and feature schema the statistics belong to (``schemaFingerprint(of:)``).
+    public var schema: String
     public var partition: TrainerConfiguration.Partition
-    /// The newest entry of each stream whose effect the checkpoint holds.
+    /// The newest entry read from each stream (for lineage and status).
     public var decisionsPosition: StreamID
     public var rewardsPosition: StreamID
     public var publishSequence: Int
@@ -19,10 +24,12 @@ public struct TrainerCheckpoint: Sendable {
     public var counters: RewardJoin.Counters
     public var excludedDegraded: Int
     public var learner: OnlineLearner
-    public var pending: [(streamID: StreamID, decision: LoggedDecision, rewarded: [Bool])]
+    /// The entries this checkpoint newly holds, acknowledged right after it is written.
+    public var acknowledgedDecisions: [StreamID]
+    public var acknowledgedRewards: [StreamID]
 
     public init(
-        baseVersion: String,
+        schema: String,
         partition: TrainerConfiguration.Partition,
         decisionsPosition: StreamID,
         rewardsPosition: StreamID,
@@ -31,9 +38,10 @@ public struct TrainerCheckpoint: Sendable {
         counters: RewardJoin.Counters,
         excludedDegraded: Int,
         learner: OnlineLearner,
-        pending: [(streamID: StreamID, decision: LoggedDecision, rewarded: [Bool])]
+        acknowledgedDecisions: [StreamID],
+        acknowledgedRewards: [StreamID]
     ) {
-        self.baseVersion = baseVersion
+        self.schema = schema
         self.partition = partition
         self.decisionsPosition = decisionsPosition
         self.rewardsPosition = rewardsPosition
@@ -42,15 +50,29 @@ public struct TrainerCheckpoint: Sendable {
         self.counters = counters
         self.excludedDegraded = excludedDegraded
         self.learner = learner
-        self.pending = pending
+        self.acknowledgedDecisions = acknowledgedDecisions
+        self.acknowledgedRewards = acknowledgedRewards
     }
 
-    static let format: UInt8 = 1
+    /// The model kind, dimension and FNV-1a 64 of the feature schema's JSON: statistics of one
+    /// schema cannot be resumed under another, even of the same dimension.
+    public static func schemaFingerprint(of definition: ModelDefinition) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in (try? encoder.encode(definition.features)) ?? Data() {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let dimension = definition.features.dimension
+        return "\(definition.kind.rawValue)/\(dimension)/\(String(hash, radix: 16))"
+    }
+
+    static let format: UInt8 = 2
 
     public func encode() -> ByteBuffer {
         var buffer = ByteBufferAllocator().buffer(capacity: 1024 + 8 * learner.schema.dimension * (learner.schema.dimension + 2))
         buffer.writeInteger(Self.format)
-        buffer.writeString16(baseVersion)
+        buffer.writeString16(schema)
         buffer.writeInteger(UInt32(partition.index))
         buffer.writeInteger(UInt32(partition.count))
         buffer.writeString16(decisionsPosition.description)
@@ -65,26 +87,28 @@ public struct TrainerCheckpoint: Sendable {
         learner.encode(into: &learnerBytes)
         buffer.writeInteger(UInt32(learnerBytes.readableBytes))
         buffer.writeBuffer(&learnerBytes)
-        buffer.writeInteger(UInt32(pending.count))
-        for entry in pending {
-            buffer.writeString16(entry.streamID.description)
-            var body = ByteBufferAllocator().buffer(capacity: 1024)
-            entry.decision.encode(into: &body)
-            buffer.writeInteger(UInt32(body.readableBytes))
-            buffer.writeBuffer(&body)
-            buffer.writeInteger(UInt16(entry.rewarded.count))
-            for flag in entry.rewarded { buffer.writeInteger(UInt8(flag ? 1 : 0)) }
+        for ids in [acknowledgedDecisions, acknowledgedRewards] {
+            buffer.writeInteger(UInt32(ids.count))
+            for id in ids {
+                buffer.writeInteger(id.milliseconds)
+                buffer.writeInteger(id.sequence)
+            }
         }
         return buffer
     }
 
-    /// A checkpoint written by ``encode()`` for the same base model.
+    /// A checkpoint written by ``encode()`` for a base model of the same kind and schema.
     public init(decoding bytes: [UInt8], base: ModelDefinition) throws {
         var buffer = ByteBuffer(bytes: bytes)
-        guard try buffer.readRequired(UInt8.self, field: "checkpoint format") == Self.format else {
-            throw TrainerError("the checkpoint's format is not \(Self.format)")
+        let format = try buffer.readRequired(UInt8.self, field: "checkpoint format")
+        guard format == Self.format else {
+            throw TrainerError("the checkpoint's format is \(format), this trainer reads \(Self.format)")
         }
-        baseVersion = try buffer.readString16(field: "base version")
+        schema = try buffer.readString16(field: "schema")
+        let expected = Self.schemaFingerprint(of: base)
+        guard schema == expected else {
+            throw TrainerError("the checkpoint holds statistics of model schema \(schema), the base model's is \(expected)")
+        }
         let index = Int(try buffer.readRequired(UInt32.self, field: "partition index"))
         let count = Int(try buffer.readRequired(UInt32.self, field: "partition count"))
         guard count >= 1, index < count else { throw TrainerError("the checkpoint's partition \(index)/\(count) is invalid") }
@@ -103,19 +127,15 @@ public struct TrainerCheckpoint: Sendable {
         let learnerLength = Int(try buffer.readRequired(UInt32.self, field: "learner length"))
         guard var learnerBytes = buffer.readSlice(length: learnerLength) else { throw TrainerError("the checkpoint's statistics are cut short") }
         learner = try OnlineLearner(base: base, checkpoint: &learnerBytes)
-        let pendingCount = Int(try buffer.readRequired(UInt32.self, field: "pending count"))
-        var pending: [(streamID: StreamID, decision: LoggedDecision, rewarded: [Bool])] = []
-        pending.reserveCapacity(pendingCount)
-        for _ in 0..<pendingCount {
-            guard let id = StreamID(try buffer.readString16(field: "pending stream id")) else { throw TrainerError("a pending decision's stream id is invalid") }
-            let length = Int(try buffer.readRequired(UInt32.self, field: "pending length"))
-            guard var body = buffer.readSlice(length: length) else { throw TrainerError("a pending decision is cut short") }
-            let decision = try LoggedDecision(body: &body)
-            let flags = Int(try buffer.readRequired(UInt16.self, field: "rewarded count"))
-            let rewarded = try (0..<flags).map { _ in try buffer.readRequired(UInt8.self, field: "rewarded") != 0 }
-            pending.append((id, decision, rewarded))
+        func ids(_ field: String) throws -> [StreamID] {
+            let count = Int(try buffer.readRequired(UInt32.self, field: "\(field) count"))
+            guard buffer.readableBytes >= 16 * count else { throw TrainerError("the checkpoint's \(field) are cut short") }
+            return try (0..<count).map { _ in
+                StreamID(milliseconds: try buffer.readRequired(UInt64.self, field: field), sequence: try buffer.readRequired(UInt64.self, field: field))
+            }
         }
-        self.pending = pending
+        acknowledgedDecisions = try ids("acknowledged decisions")
+        acknowledgedRewards = try ids("acknowledged rewards")
     }
 }
 

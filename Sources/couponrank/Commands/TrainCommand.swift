@@ -147,7 +147,7 @@ struct TrainCommand: AsyncParsableCommand {
             redis: redis,
             store: modelStore,
             base: base,
-            publishGuard: nil,
+            publishGuard: OffPolicyPublishGuard(margin: guardMargin, minimumDecisions: guardMinDecisions),
             logger: logger
         )
         logger.info(
