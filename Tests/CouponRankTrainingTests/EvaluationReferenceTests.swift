@@ -108,6 +108,22 @@ import Testing
         }
     }
 
+    @Test func theGuardRefusesACandidateThatIsClearlyWorseAndHasNoVerdictOnTooFewDecisions() throws {
+        let serving = try Self.epsilonLogger.get()
+        // ε = 1: the candidate shows uniformly drawn coupons, far worse than the serving model's
+        // choices, and the ε-greedy log covers it well.
+        let uniform = try F.bundled(version: "uniform", exploration: .epsilonGreedy(epsilon: 1))
+        let window = try Self.epsilonLog.get().map(\.closed)
+        let (verdict, comparison) = OffPolicyPublishGuard(margin: 0.005).verdictAndComparison(candidate: uniform, serving: serving, window: window)
+        #expect(!verdict.allowsPublish, "\(verdict)")
+        #expect(comparison.isWorse(margin: 0.005) && comparison.decisions == 600)
+        #expect(verdict.reason.hasPrefix("refused") && verdict.reason.contains("uniform − logger-epsilon"), "\(verdict)")
+        let itself = OffPolicyPublishGuard(margin: 0.005).verdict(candidate: serving, serving: serving, window: window)
+        #expect(itself.allowsPublish && itself.reason.hasPrefix("allowed"), "\(itself)")
+        let few = OffPolicyPublishGuard(margin: 0.005, minimumDecisions: 1000).verdict(candidate: uniform, serving: serving, window: window)
+        #expect(few.allowsPublish && few.reason.hasPrefix("no verdict: 600 evaluable decisions"), "\(few)")
+    }
+
     @Test func exportedEstimatesAgreeWithThePlainPythonFormulas() async throws {
         let (folder, files, _) = try Self.exports()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -28,7 +28,7 @@ public struct OffPolicyEstimate: Sendable, Hashable, Codable {
 
     /// The mean of `terms` with the standard error `s/√n`, `s` the sample standard deviation
     /// (divisor `n − 1`). NaN when `terms` is empty.
-    static func mean(of terms: some Collection<Double>) -> OffPolicyEstimate {
+    public static func mean(of terms: some Collection<Double>) -> OffPolicyEstimate {
         let count = terms.count
         guard count > 0 else { return OffPolicyEstimate(value: .nan, standardError: .nan) }
         let n = Double(count)

@@ -170,7 +170,6 @@ public struct OffPolicyAccumulator: Sendable {
         workspace.score(closed.decision, model: evaluator.model)
         workspace.prepare(policy: policy)
         let shown = min(closed.decision.items.count, evaluator.slots ?? .max)
-        rows.reserveCapacity(rows.count + shown)
         for slot in 0..<shown {
             let row = workspace.row(slot, of: closed, decision: index, policy: policy)
             rows.append(row)
