@@ -29,6 +29,8 @@ public struct PolicyResult: Sendable, Codable {
     public var modelVersions: Int
     public var lastModelVersion: String?
     public var failedRanks: Int
+    /// Why ranks failed: the error, by count.
+    public var failures: [String: Int]
     public var seconds: Double
 
     public var finalRatioToOracle: Double { oracleFinalCTR > 0 ? finalCTR / oracleFinalCTR : 0 }
@@ -51,6 +53,7 @@ final class PolicyRecorder: Sendable {
         var tailHits = 0
         var tailImpressions = 0
         var failed = 0
+        var failures: [String: Int] = [:]
         var versions: Set<String> = []
         var lastVersion: String?
     }
@@ -97,8 +100,12 @@ final class PolicyRecorder: Sendable {
         }
     }
 
-    func recordFailure() {
-        state.withLock { $0.failed += 1 }
+    func recordFailure(_ error: any Error) {
+        let reason = String("\(error)".prefix(120))
+        state.withLock {
+            $0.failed += 1
+            $0.failures[reason, default: 0] += 1
+        }
     }
 
     var impressions: Int { state.withLock { $0.impressions } }
@@ -120,6 +127,7 @@ final class PolicyRecorder: Sendable {
                 modelVersions: s.versions.count,
                 lastModelVersion: s.lastVersion,
                 failedRanks: s.failed,
+                failures: s.failures,
                 seconds: seconds
             )
         }

@@ -36,7 +36,7 @@ public struct SimulationSettings: Sendable {
 
     public init(
         impressions: Int = 200_000, topK: Int = 5, rate: Double = 2500, concurrency: Int = 16, publishEvery: Int = 1000,
-        rewardWindowMillis: UInt64 = 500, candidateLogRate: Double = 0.2, alphas: [Double] = [0.05, 0.15, 0.5],
+        rewardWindowMillis: UInt64 = 500, candidateLogRate: Double = 0.4, alphas: [Double] = [0.05, 0.15, 0.5],
         onlineCheckVisitors: Int = 20_000, seed: UInt64 = 1, binary: String, redisURL: RedisURL, runID: String
     ) {
         self.impressions = impressions
@@ -281,7 +281,7 @@ public struct Simulation: Sendable {
         do {
             response = try await client.rank(RankRequest(easyID: visitor.easyID, topK: UInt16(settings.topK)))
         } catch {
-            recorder.recordFailure()
+            recorder.recordFailure(error)
             return
         }
         var shown: [Int] = []

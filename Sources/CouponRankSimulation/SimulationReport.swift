@@ -93,7 +93,9 @@ public struct SimulationReport: Sendable, Codable {
             }
             out += "\n"
             for policy in world.policies {
-                out += "- **\(policy.policy)**: \(policy.description)\n"
+                out += "- **\(policy.policy)**: \(policy.description)"
+                let reasons = policy.failures.sorted { $0.value > $1.value }.map { "\($0.value) × \($0.key)" }
+                out += reasons.isEmpty ? "\n" : ". Failed ranks: \(reasons.joined(separator: "; "))\n"
             }
             out += "\n![CTR@\(topK) against impressions, \(world.name)](\(chartPath(world.name)))\n\n"
             for logging in Self.unique(world.offPolicyChecks.map(\.loggingPolicy)) {
