@@ -298,6 +298,8 @@ struct EvaluationLogReader {
             }
             // Entries come in stream order: nothing read later is older than `position`.
             let batch = joiner.close(upTo: min(position.milliseconds, now))
+            // Nothing is acknowledged here: drop the ids the join keeps for a consumer group.
+            _ = joiner.takeFinished()
             counts.closed += batch.count
             if !batch.isEmpty { try closed(batch) }
         }
