@@ -98,13 +98,26 @@ public struct SimulationReport: Sendable, Codable {
                 out += reasons.isEmpty ? "\n" : ". Failed ranks: \(reasons.joined(separator: "; "))\n"
             }
             out += "\n![CTR@\(topK) against impressions, \(world.name)](\(chartPath(world.name)))\n\n"
+            if !world.offPolicyChecks.isEmpty {
+                out += "**Goal (the OPE estimate's 95 % interval holds the value measured online, for the greedy and LinUCB models):** "
+                for logging in Self.unique(world.offPolicyChecks.map(\.loggingPolicy)) {
+                    let checks = world.offPolicyChecks.filter { $0.loggingPolicy == logging }
+                    let covered = checks.filter { $0.covers["dr"] == true }.count
+                    let ess = checks.map(\.effectiveSampleSize).min() ?? 0
+                    out += "On the \(logging) run's logs, DR covers it for \(covered) of \(checks.count) models (smallest ESS \(Int(ess.rounded())) of \(checks[0].rows) rows). "
+                }
+                out += "\n\n"
+            }
             for logging in Self.unique(world.offPolicyChecks.map(\.loggingPolicy)) {
                 let checks = world.offPolicyChecks.filter { $0.loggingPolicy == logging }
                 out += "### Off-policy evaluation on the \(logging) run's logs, against the online value\n\n"
                 out += "Logs: the \(logging) run's decisions that carry their candidates (\(checks[0].loggedDecisions) decisions). Target: each final model, greedy; "
                 out += "value of its top choice (slot 1), so the estimand is exactly what is measured online: the mean true click "
-                out += "probability of the model's top choice on \(world.onlineVisitors) fresh visitors. IPS is far below the others wherever the "
-                out += "target's top choice is rarely the logging policy's (the few rows that would weigh it up are missing: a low ESS says so).\n\n"
+                out += "probability of the model's top choice on \(world.onlineVisitors) fresh visitors. Where the target's top choice is rarely the "
+                out += "logging policy's, the few rows that would carry a large weight are missing from a sample this size: IPS then comes out low, "
+                out += "and its interval, computed from the rows seen, too narrow; the effective sample size (ESS) says how much the rows are worth. "
+                out += "ε-greedy over 200 candidates shows another model's top choice with probability ε/200: such logs cannot evaluate a "
+                out += "policy that differs from the logging one. Softmax logs spread the probability and can.\n\n"
                 out += "| target | version | rows | ESS | IPS [95 % CI] | SNIPS [95 % CI] | DR [95 % CI] | online [95 % CI] | SNIPS covers online | DR covers online |\n"
                 out += "|---|---|---:|---:|---|---|---|---|---|---|\n"
                 for check in checks {

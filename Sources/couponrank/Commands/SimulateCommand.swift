@@ -54,6 +54,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Seed of the visitor sequence and the clicks.")
     var seed: UInt64 = 1
 
+    @Option(help: "Run nothing: render SIMULATION.md and the charts from this simulation.json of an earlier run.")
+    var renderFrom: String?
+
     func validate() throws {
         guard impressions >= 1000 else { throw ValidationError("--impressions must be at least 1000") }
         guard (1...50).contains(topK) else { throw ValidationError("--top-k must be 1…50") }
@@ -73,6 +76,17 @@ struct SimulateCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "couponrank.simulate")
+        if let renderFrom {
+            let report: SimulationReport
+            do {
+                report = try JSONDecoder().decode(SimulationReport.self, from: Data(contentsOf: URL(fileURLWithPath: renderFrom)))
+            } catch {
+                print("error: cannot read \(renderFrom): \(error)")
+                throw ExitCode(1)
+            }
+            try write(report, json: false)
+            return
+        }
         let url: RedisURL
         do {
             url = try RedisURL(parsing: redisURL)
@@ -126,7 +140,7 @@ struct SimulateCommand: AsyncParsableCommand {
             generatedAt: ISO8601DateFormatter().string(from: Date()), impressionsPerPolicy: impressions, topK: topK,
             ratePerSecond: rate, publishEvery: publishEvery, rewardWindowMillis: UInt64(rewardWindowMs), seed: seed, worlds: reports
         )
-        try write(report)
+        try write(report, json: true)
     }
 
     private func summary(_ result: PolicyResult, world: String) -> String {
@@ -137,17 +151,17 @@ struct SimulateCommand: AsyncParsableCommand {
         )
     }
 
-    private func write(_ report: SimulationReport) throws {
+    private func write(_ report: SimulationReport, json: Bool) throws {
         let directory = URL(fileURLWithPath: outDir)
         let charts = directory.appendingPathComponent("charts")
         try FileManager.default.createDirectory(at: charts, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(report).write(to: directory.appendingPathComponent("simulation.json"))
+        if json { try encoder.encode(report).write(to: directory.appendingPathComponent("simulation.json")) }
         for world in report.worlds {
             try report.learningCurveSVG(world: world).write(to: charts.appendingPathComponent("simulation-\(world.name).svg"), atomically: true, encoding: .utf8)
         }
         try report.markdown { "charts/simulation-\($0).svg" }.write(to: directory.appendingPathComponent("SIMULATION.md"), atomically: true, encoding: .utf8)
-        print("wrote \(directory.appendingPathComponent("SIMULATION.md").path), simulation.json and charts/simulation-*.svg")
+        print("wrote \(directory.appendingPathComponent("SIMULATION.md").path)\(json ? ", simulation.json" : "") and charts/simulation-*.svg")
     }
 }
