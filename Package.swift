@@ -407,6 +407,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            exclude: ["Reference"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -43,10 +43,11 @@ rm -rf "$venv"
 python3 -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input)
 # The CPU build of torch: a wheel in pip's find-links (/opt/wheels on the project's machines) is
-# taken when it is there; otherwise PyPI's torch (it brings the CUDA libraries, several GB).
+# taken when it is there; otherwise the CPU build from PyTorch's own index (PyPI's torch brings
+# the CUDA libraries, several GB).
 if ! "${pip[@]}" "$torch_pin" >&2; then
-    echo "obp venv: $torch_pin is not available here; installing torch from PyPI" >&2
-    "${pip[@]}" "torch<2.14" >&2
+    echo "obp venv: $torch_pin is not available here; installing the CPU torch from download.pytorch.org" >&2
+    "${pip[@]}" --index-url https://download.pytorch.org/whl/cpu "torch<2.14" >&2
 fi
 "${pip[@]}" "${pins[@]}" >&2
 "$venv/bin/python" -c "import obp, obp.ope, torch, numpy; print('obp', obp.__version__, 'torch', torch.__version__, 'numpy', numpy.__version__)" >&2
