@@ -65,18 +65,11 @@ extension Simulation {
         var cursor = "-"
         while true {
             let reply = try await redis.command(["XRANGE", key, cursor, "+", "COUNT", "1000"])
-            let entries = reply.elements ?? []
+            let entries = RawStreamEntry.entries(of: reply)
             for entry in entries {
-                guard let parts = entry.elements, parts.count == 2, let text = parts[0].text, let id = StreamID(text) else { continue }
-                var fields: [String: [UInt8]] = [:]
-                let values = parts[1].elements ?? []
-                var index = 0
-                while index + 1 < values.count {
-                    if let name = values[index].text { fields[name] = values[index + 1].bytes ?? [] }
-                    index += 2
-                }
-                try visit(id, fields)
-                cursor = "(" + text
+                guard let id = StreamID(entry.id) else { continue }
+                try visit(id, entry.fields)
+                cursor = "(" + entry.id
             }
             if entries.count < 1000 { return }
         }

@@ -83,10 +83,11 @@ struct TrainerTests {
         try await RedisServerFixture.with { server in
             let redis = RedisClient(url: server.url)
             let log = SyntheticLog(count: 400, seed: 3)
-            try await log.write(to: redis)
+            // Spread over about a second of stream time, so decisions close batch by batch.
+            try await log.write(to: redis, pause: .milliseconds(2))
             let base = try OnlineLearnerTests.base()
             var configuration = TrainerConfiguration(join: .init(windowMillis: 300), readCount: 20, blockMillis: 50, checkpointInterval: .milliseconds(10), publishes: false)
-            configuration.crashAfterCheckpoints = 4
+            configuration.crashAfterClosing = 150
             let crashing = Trainer(configuration: configuration, redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger)
             await #expect(throws: Trainer.SimulatedCrash.self) { try await crashing.run() }
             // The crash left entries delivered, held by the checkpoint, and not acknowledged.
@@ -95,7 +96,7 @@ struct TrainerTests {
             let held = try #require(try await Self.checkpoint(redis, base: base)).counters.decisions
             #expect(held > 0 && held < 400)
 
-            configuration.crashAfterCheckpoints = nil
+            configuration.crashAfterClosing = nil
             let resumed = Trainer(configuration: configuration, redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger)
             try await Self.run([resumed]) { resumed.status.counters.closed >= 400 }
             let checkpoint = try #require(try await Self.checkpoint(redis, base: base))
@@ -151,7 +152,7 @@ struct KilledTrainerTests {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "train", "--redis-url", "redis://127.0.0.1:\(server.port)", "--ops-port", "0", "--no-publish",
-            "--reward-window-s", "0.3", "--checkpoint-interval-ms", "20", "--read-count", "20", "--log-level", "warning",
+            "--reward-window-s", "1", "--checkpoint-interval-ms", "20", "--read-count", "20", "--log-level", "warning",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -163,18 +164,25 @@ struct KilledTrainerTests {
         try await RedisServerFixture.with { server in
             let redis = RedisClient(url: server.url)
             let log = SyntheticLog(count: 1500, seed: 11)
-            try await log.write(to: redis)
             let base = try BundledModel.load().definition
+            // The engines keep logging, over about 3 s, while the trainer is killed and restarted;
+            // the last kill comes after the last write, less than a reward window (1 s) later.
+            let written = Gate()
+            let writing = Task {
+                defer { written.open() }
+                try await log.write(to: RedisClient(url: server.url), pause: .milliseconds(2))
+            }
             var kills: [Int] = []
             var generator = SystemRandomNumberGenerator()
-            for _ in 0..<5 {
+            while kills.count < 5 || !written.isOpen {
                 let process = try Self.launch(server)
-                let delay = Int.random(in: 150...900, using: &generator)
+                let delay = Int.random(in: 150...500, using: &generator)
                 kills.append(delay)
                 try await Task.sleep(for: .milliseconds(delay))
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
             }
+            try await writing.value
             let closedBeforeTheLastRun = try await TrainerTests.checkpoint(redis, base: base)?.counters.closed ?? 0
             let last = try Self.launch(server)
             defer {

@@ -53,13 +53,14 @@ struct SyntheticLog {
     }
 
     /// Appends each decision and right after it its clicks to the streams, as engines would.
-    func write(to redis: RedisClient, keys: EventKeys = .init()) async throws {
+    func write(to redis: RedisClient, keys: EventKeys = .init(), pause: Duration = .zero) async throws {
         var clicksByEvent: [String: [String]] = [:]
         for (eventID, couponID) in clicks { clicksByEvent[eventID, default: []].append(couponID) }
         for decision in decisions {
             var body = ByteBufferAllocator().buffer(capacity: 2048)
             decision.encode(into: &body)
             _ = try await redis.command([Array("XADD".utf8), Array(keys.decisions.utf8), Array("*".utf8), Array("body".utf8), Array(body.readableBytesView)])
+            if pause > .zero { try await Task.sleep(for: pause) }
             for couponID in clicksByEvent[decision.eventID] ?? [] {
                 _ = try await redis.command([
                     "XADD", keys.rewards, "*", "event_id", decision.eventID, "coupon_id", couponID, "kind", "click", "value", "1.0",

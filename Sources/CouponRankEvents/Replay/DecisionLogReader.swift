@@ -56,18 +56,12 @@ public struct DecisionLogReader: Sendable {
             let count = min(1000, limit - seen)
             let from = exclusive ? "(" + cursor : cursor
             let reply = try await redis.command([forward ? "XRANGE" : "XREVRANGE", keys.decisions, from, end, "COUNT", "\(count)"])
-            guard let entries = reply.elements, !entries.isEmpty else { return }
+            let entries = RawStreamEntry.entries(of: reply)
+            guard !entries.isEmpty else { return }
             for entry in entries {
-                guard let parts = entry.elements, parts.count == 2, let id = parts[0].text, let values = parts[1].elements else { continue }
-                cursor = id
+                cursor = entry.id
                 seen += 1
-                var fields: [String: [UInt8]] = [:]
-                var index = 0
-                while index + 1 < values.count {
-                    if let name = values[index].text { fields[name] = values[index + 1].bytes ?? [] }
-                    index += 2
-                }
-                if try visit(fields) { return }
+                if try visit(entry.fields) { return }
             }
             exclusive = true
             if entries.count < count { return }

@@ -69,7 +69,7 @@ public final class Trainer: Service, Sendable {
         try? await session.checkpoint()
     }
 
-    /// The failure ``TrainerConfiguration/crashAfterCheckpoints`` injects.
+    /// The failure ``TrainerConfiguration/crashAfterClosing`` injects.
     struct SimulatedCrash: Error {}
 
     fileprivate func update(_ body: @Sendable (inout Status) -> Void) {
@@ -140,7 +140,6 @@ private struct Session {
     var window: [ClosedDecision] = []
     var windowHead = 0
     var reported = RewardJoin.Counters()
-    var checkpointsWritten = 0
 
     init(trainer: Trainer) async throws {
         self.trainer = trainer
@@ -372,10 +371,9 @@ private struct Session {
         _ = try await trainer.redis.command([Array("SET".utf8), Array(configuration.checkpointKey(for: configuration.partition).utf8), Array(bytes.readableBytesView)])
         lastCheckpoint = .now
         dirty = false
-        checkpointsWritten += 1
         trainer.counters.checkpoints.increment()
         trainer.update { $0.checkpoints += 1 }
-        if let crash = configuration.crashAfterCheckpoints, checkpointsWritten >= crash { throw Trainer.SimulatedCrash() }
+        if let crash = configuration.crashAfterClosing, join.counters.closed >= crash, !finishedDecisions.isEmpty { throw Trainer.SimulatedCrash() }
         try await acknowledge(finishedDecisions, key: configuration.keys.decisions)
         finishedDecisions.removeAll(keepingCapacity: true)
         try await acknowledge(finishedRewards, key: configuration.keys.rewards)
@@ -513,26 +511,10 @@ private struct Session {
         var fields: [String: [UInt8]]
     }
 
-    /// The entries of an XREADGROUP reply, by stream key. An entry trimmed from the stream while
-    /// it was pending reads as its id without fields.
+    /// The entries of an XREADGROUP reply, by stream key.
     static func entries(of reply: RedisReply) -> [String: [Entry]] {
-        var result: [String: [Entry]] = [:]
-        for stream in reply.elements ?? [] {
-            guard let parts = stream.elements, parts.count == 2, let key = parts[0].text else { continue }
-            var entries: [Entry] = []
-            for entry in parts[1].elements ?? [] {
-                guard let pair = entry.elements, pair.count == 2, let text = pair[0].text, let id = StreamID(text) else { continue }
-                var fields: [String: [UInt8]] = [:]
-                let values = pair[1].elements ?? []
-                var index = 0
-                while index + 1 < values.count {
-                    if let name = values[index].text { fields[name] = values[index + 1].bytes ?? [] }
-                    index += 2
-                }
-                entries.append(Entry(id: id, fields: fields))
-            }
-            result[key] = entries
+        RawStreamEntry.entriesByStream(of: reply).mapValues { entries in
+            entries.compactMap { entry in StreamID(entry.id).map { Entry(id: $0, fields: entry.fields) } }
         }
-        return result
     }
 }

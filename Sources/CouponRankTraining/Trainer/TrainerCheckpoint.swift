@@ -59,12 +59,9 @@ public struct TrainerCheckpoint: Sendable {
     public static func schemaFingerprint(of definition: ModelDefinition) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (try? encoder.encode(definition.features)) ?? Data() {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        let dimension = definition.features.dimension
-        return "\(definition.kind.rawValue)/\(dimension)/\(String(hash, radix: 16))"
+        var hash = FeatureHash()
+        for byte in (try? encoder.encode(definition.features)) ?? Data() { hash.combine(byte) }
+        return "\(definition.kind.rawValue)/\(definition.features.dimension)/\(String(hash.value, radix: 16))"
     }
 
     static let format: UInt8 = 2

@@ -1,4 +1,5 @@
 public import CouponRankEvents
+import CouponRankCore
 
 /// How a trainer reads, learns, checkpoints and publishes (proto-spec/EVENTS.md §6).
 public struct TrainerConfiguration: Sendable {
@@ -69,9 +70,9 @@ public struct TrainerConfiguration: Sendable {
     public var guardMinimumDecisions: Int
     /// Publish even when the guard refuses.
     public var force: Bool
-    /// Tests only: stop dead right after writing this many checkpoints, before acknowledging what
-    /// the last one holds, as a process killed at that moment would.
-    var crashAfterCheckpoints: Int?
+    /// Tests only: stop dead right after writing the first checkpoint that holds this many closed
+    /// decisions, before acknowledging what it holds, as a process killed at that moment would.
+    var crashAfterClosing: Int?
 
     public init(
         keys: EventKeys = .init(),
@@ -123,10 +124,8 @@ public struct TrainerConfiguration: Sendable {
 
     /// FNV-1a 64 of the event id, mod `count`: a decision and its rewards land in one partition.
     public static func partition(ofEventID eventID: String, count: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in eventID.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return Int(hash % UInt64(count))
+        var hash = FeatureHash()
+        hash.combine(eventID)
+        return Int(hash.value % UInt64(count))
     }
 }

@@ -390,17 +390,7 @@ struct EvaluationLogReader {
     }
 
     private static func entries(of reply: RedisReply) -> [Entry] {
-        (reply.elements ?? []).compactMap { entry in
-            guard let pair = entry.elements, pair.count == 2, let text = pair[0].text, let id = StreamID(text) else { return nil }
-            var fields: [String: [UInt8]] = [:]
-            let values = pair[1].elements ?? []
-            var index = 0
-            while index + 1 < values.count {
-                if let name = values[index].text { fields[name] = values[index + 1].bytes ?? [] }
-                index += 2
-            }
-            return Entry(id: id, fields: fields)
-        }
+        RawStreamEntry.entries(of: reply).compactMap { entry in StreamID(entry.id).map { Entry(id: $0, fields: entry.fields) } }
     }
 }
 
