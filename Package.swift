@@ -267,6 +267,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets (Tests/Fuzz/fuzz.sh builds them with -sanitize=fuzzer); built
+        // normally, each replays the inputs named on its command line.
+        .executableTarget(
+            name: "FrameDecoderFuzzer",
+            dependencies: ["CouponRankWire", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Fuzz/FrameDecoderFuzzer",
+            exclude: ["corpus"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "UpstreamJSONFuzzer",
+            dependencies: ["CouponRankCore", "CouponRankUpstreams"],
+            path: "Tests/Fuzz/UpstreamJSONFuzzer",
+            exclude: ["corpus"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ModelFileFuzzer",
+            dependencies: ["CouponRankCore", "CouponRankModelFile"],
+            path: "Tests/Fuzz/ModelFileFuzzer",
+            exclude: ["corpus"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CouponRankTestSupport",
             dependencies: [
@@ -422,6 +445,9 @@ let package = Package(
                 "CouponRankWire",
                 "CouponRankTestSupport",
                 "CouponRankUpstreams",
+                "CouponRankTraining",
+                "CouponRankModelFile",
+                "CouponRankModelStore",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],

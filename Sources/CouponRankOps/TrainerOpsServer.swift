@@ -5,7 +5,8 @@ public import Logging
 public import Prometheus
 public import ServiceLifecycle
 
-/// The trainer's ops port: liveness, its status as JSON, and Prometheus metrics
+/// The trainer's ops port: liveness, readiness (503 while its loop keeps failing), its status as
+/// JSON, and Prometheus metrics
 /// (`couponrank_trainer_*`, proto-spec/EVENTS.md §6.5).
 public enum TrainerOpsServer {
     public static func makeApplication(
@@ -19,6 +20,13 @@ public enum TrainerOpsServer {
         let router = Router()
         router.get("/healthz") { _, _ -> Response in
             OpsServer.json(.ok, ["status": "alive"] as [String: String])
+        }
+        router.get("/readyz") { _, _ -> Response in
+            let status = trainer.status
+            if status.lastError.isEmpty {
+                return OpsServer.json(.ok, ["status": "ready"] as [String: String])
+            }
+            return OpsServer.json(.serviceUnavailable, ["status": "failing", "reason": status.lastError] as [String: String])
         }
         router.get("/v1/trainer") { _, _ -> Response in
             OpsServer.json(.ok, TrainerStatusBody(trainer.status))
