@@ -298,9 +298,6 @@ public struct Simulation: Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}
 
 /// Hands out 0, 1, 2, … to concurrent workers.
 final class TicketCounter: Sendable {

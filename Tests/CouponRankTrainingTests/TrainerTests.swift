@@ -86,7 +86,9 @@ struct TrainerTests {
             // Spread over about a second of stream time, so decisions close batch by batch.
             try await log.write(to: redis, pause: .milliseconds(2))
             let base = try OnlineLearnerTests.base()
-            var configuration = TrainerConfiguration(join: .init(windowMillis: 300), readCount: 20, blockMillis: 50, checkpointInterval: .milliseconds(10), publishes: false)
+            var configuration = TrainerConfiguration(
+                join: .init(windowMillis: 300), readCount: 20, blockMillis: 50, checkpointInterval: .milliseconds(10), publishes: false, lease: .seconds(1)
+            )
             configuration.crashAfterClosing = 150
             let crashing = Trainer(configuration: configuration, redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger)
             await #expect(throws: Trainer.SimulatedCrash.self) { try await crashing.run() }
@@ -107,6 +109,30 @@ struct TrainerTests {
             let learned = try #require(checkpoint.learner.linucbStatistics)
             #expect(maximumRelativeDifference(learned.a, expected.a) < 1e-12)
             #expect(maximumRelativeDifference(learned.b, expected.b) < 1e-12)
+        }
+    }
+
+    @Test func aSecondTrainerOnTheSamePartitionIsRefusedWithTheHoldersName() async throws {
+        try await RedisServerFixture.with { server in
+            let redis = RedisClient(url: server.url)
+            let base = try OnlineLearnerTests.base()
+            let configuration = TrainerConfiguration(consumer: "first", blockMillis: 50, publishes: false, lease: .milliseconds(500))
+            let first = Trainer(configuration: configuration, redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger)
+            let group = ServiceGroup(configuration: .init(services: [.init(service: first)], logger: Self.quietLogger))
+            let running = Task { try await group.run() }
+            let key = configuration.leaseKey(for: .whole)
+            let end = ContinuousClock.now + .seconds(10)
+            while try await redis.command(["GET", key]).text == nil, ContinuousClock.now < end {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            var secondConfiguration = configuration
+            secondConfiguration.consumer = "second"
+            let second = Trainer(configuration: secondConfiguration, redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger)
+            await #expect { try await second.run() } throws: { "\($0)".contains("held by another trainer (first pid") }
+            // Stopped, the first hands the partition over at once.
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(try await redis.command(["GET", key]).text == nil)
         }
     }
 
@@ -152,7 +178,7 @@ struct KilledTrainerTests {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "train", "--redis-url", "redis://127.0.0.1:\(server.port)", "--ops-port", "0", "--no-publish",
-            "--reward-window-s", "1", "--checkpoint-interval-ms", "20", "--read-count", "20", "--log-level", "warning",
+            "--reward-window-s", "2", "--lease-ms", "1000", "--checkpoint-interval-ms", "20", "--read-count", "20", "--log-level", "warning",
         ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
@@ -165,8 +191,9 @@ struct KilledTrainerTests {
             let redis = RedisClient(url: server.url)
             let log = SyntheticLog(count: 1500, seed: 11)
             let base = try BundledModel.load().definition
-            // The engines keep logging, over about 3 s, while the trainer is killed and restarted;
-            // the last kill comes after the last write, less than a reward window (1 s) later.
+            // The engines keep logging, over about 3 s, while the trainer is killed and restarted
+            // (each successor waits up to the 1 s lease of the killed one); the last kill comes
+            // after the last write, less than a reward window (2 s) later.
             let written = Gate()
             let writing = Task {
                 defer { written.open() }
@@ -176,7 +203,7 @@ struct KilledTrainerTests {
             var generator = SystemRandomNumberGenerator()
             while kills.count < 5 || !written.isOpen {
                 let process = try Self.launch(server)
-                let delay = Int.random(in: 150...500, using: &generator)
+                let delay = Int.random(in: 1100...1700, using: &generator)
                 kills.append(delay)
                 try await Task.sleep(for: .milliseconds(delay))
                 kill(process.processIdentifier, SIGKILL)

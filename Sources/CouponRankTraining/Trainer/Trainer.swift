@@ -65,8 +65,15 @@ public final class Trainer: Service, Sendable {
     public func run() async throws {
         var session = try await Session(trainer: self)
         try await session.run()
-        // A last checkpoint on the way out, so a stopped trainer hands over what it read.
+        // A last checkpoint on the way out, so a stopped trainer hands over what it read, and the
+        // partition to whoever comes next.
         try? await session.checkpoint()
+        await session.releaseLease()
+    }
+
+    /// Another trainer holds this trainer's partition, or took it over.
+    struct LeaseLost: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// The failure ``TrainerConfiguration/crashAfterClosing`` injects.
@@ -140,6 +147,8 @@ private struct Session {
     var window: [ClosedDecision] = []
     var windowHead = 0
     var reported = RewardJoin.Counters()
+    /// This trainer's claim on its partition: `<consumer> pid <pid> <random>`.
+    let leaseToken: String
 
     init(trainer: Trainer) async throws {
         self.trainer = trainer
@@ -150,6 +159,8 @@ private struct Session {
         self.schema = TrainerCheckpoint.schemaFingerprint(of: trainer.base)
         self.learner = try OnlineLearner(base: trainer.base)
         self.join = RewardJoin(configuration: configuration.join)
+        self.leaseToken = "\(configuration.consumer) pid \(ProcessInfo.processInfo.processIdentifier) \(UInt64.random(in: 0...UInt64.max))"
+        try await acquireLease()
         try await createGroups()
         let key = configuration.checkpointKey(for: configuration.partition)
         if let bytes = try await trainer.redis.command(["GET", key]).bytes {
@@ -182,6 +193,43 @@ private struct Session {
         publishStatus()
     }
 
+    /// Takes the partition's lease, waiting for an expired holder's to lapse (a trainer killed a
+    /// moment ago) and refusing after three lease lengths (a live trainer renews it).
+    private func acquireLease() async throws {
+        let key = configuration.leaseKey(for: configuration.partition)
+        let milliseconds = "\((configuration.lease.nanoseconds / 1_000_000))"
+        let end = ContinuousClock.now + configuration.lease * 3
+        var announced = false
+        while true {
+            if try await trainer.redis.command(["SET", key, leaseToken, "NX", "PX", milliseconds]).text == "OK" { return }
+            let holder = try await trainer.redis.command(["GET", key]).text ?? "?"
+            guard ContinuousClock.now < end else {
+                throw TrainerError("partition \(configuration.partition) of group \(configuration.group) is held by another trainer (\(holder)), which keeps renewing it; one trainer per partition")
+            }
+            if !announced {
+                trainer.log.info("waiting for the partition's lease", metadata: ["holder": "\(holder)", "key": "\(key)"])
+                announced = true
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Extends the lease; a lease found in other hands stops this trainer.
+    private func renewLease() async throws {
+        let script = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end"
+        let key = configuration.leaseKey(for: configuration.partition)
+        let renewed = try await trainer.redis.command(["EVAL", script, "1", key, leaseToken, "\((configuration.lease.nanoseconds / 1_000_000))"]).integer
+        guard renewed == 1 else {
+            let holder = try? await trainer.redis.command(["GET", key]).text
+            throw Trainer.LeaseLost(description: "the lease of partition \(configuration.partition) expired and \(holder.flatMap { $0 } ?? "nobody") holds it now: stopping so that one trainer learns from it")
+        }
+    }
+
+    func releaseLease() async {
+        let script = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+        _ = try? await trainer.redis.command(["EVAL", script, "1", configuration.leaseKey(for: configuration.partition), leaseToken])
+    }
+
     private func createGroups() async throws {
         for key in [configuration.keys.decisions, configuration.keys.rewards] {
             do {
@@ -205,6 +253,10 @@ private struct Session {
                 return
             } catch let crash as Trainer.SimulatedCrash {
                 throw crash
+            } catch let lost as Trainer.LeaseLost {
+                trainer.update { $0.lastError = lost.description }
+                trainer.log.error("stopping", metadata: ["reason": "\(lost)"])
+                throw lost
             } catch {
                 trainer.update { $0.lastError = "\(error)" }
                 trainer.log.warning("trainer step failed; retrying", metadata: ["error": "\(error)"])
@@ -236,6 +288,7 @@ private struct Session {
     }
 
     private mutating func step() async throws {
+        try await renewLease()
         // The Redis clock before the read: every entry stamped earlier than this is in the read.
         let now = try await redisMillis() - 1
         let reply = try await trainer.redis.command([

@@ -70,6 +70,9 @@ public struct TrainerConfiguration: Sendable {
     public var guardMinimumDecisions: Int
     /// Publish even when the guard refuses.
     public var force: Bool
+    /// How long a partition's lease lasts without renewal: one trainer per partition at a time;
+    /// a trainer killed without releasing it is replaced once it expires.
+    public var lease: Duration
     /// Tests only: stop dead right after writing the first checkpoint that holds this many closed
     /// decisions, before acknowledging what it holds, as a process killed at that moment would.
     var crashAfterClosing: Int?
@@ -92,7 +95,8 @@ public struct TrainerConfiguration: Sendable {
         guardWindow: Int = 20_000,
         guardMargin: Double = 0.005,
         guardMinimumDecisions: Int = 500,
-        force: Bool = false
+        force: Bool = false,
+        lease: Duration = .seconds(5)
     ) {
         self.keys = keys
         self.group = group
@@ -112,6 +116,7 @@ public struct TrainerConfiguration: Sendable {
         self.guardMargin = guardMargin
         self.guardMinimumDecisions = guardMinimumDecisions
         self.force = force
+        self.lease = lease
     }
 
     /// The partition's consumer group.
@@ -120,6 +125,11 @@ public struct TrainerConfiguration: Sendable {
     /// Where a partition keeps its checkpoint.
     public func checkpointKey(for partition: Partition) -> String {
         "\(keys.prefix)trainer:\(group):checkpoint:\(partition.tag)"
+    }
+
+    /// The key of a partition's lease.
+    public func leaseKey(for partition: Partition) -> String {
+        "\(keys.prefix)trainer:\(group):lease:\(partition.tag)"
     }
 
     /// FNV-1a 64 of the event id, mod `count`: a decision and its rewards land in one partition.

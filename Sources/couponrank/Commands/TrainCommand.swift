@@ -84,6 +84,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Entries read per stream per call.")
     var readCount = 500
 
+    @Option(help: "Milliseconds a partition's lease lasts without renewal (one trainer per partition; a killed trainer's successor waits at most this long).")
+    var leaseMs = 5000
+
     @Option(help: "Ops HTTP port (health, /v1/trainer, /metrics); 0 disables it.")
     var opsPort = 7431
 
@@ -105,6 +108,7 @@ struct TrainCommand: AsyncParsableCommand {
         guard publishIntervalS > 0 else { throw ValidationError("--publish-interval-s must be positive") }
         guard guardMargin >= 0, guardWindow >= 0, guardMinDecisions >= 0 else { throw ValidationError("the guard's options must not be negative") }
         guard checkpointIntervalMs > 0, readCount > 0 else { throw ValidationError("--checkpoint-interval-ms and --read-count must be positive") }
+        guard leaseMs >= 1000 else { throw ValidationError("--lease-ms must be at least 1000 (a read blocks for up to 200 ms between renewals)") }
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be 0…65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
     }
@@ -138,7 +142,8 @@ struct TrainCommand: AsyncParsableCommand {
             guardWindow: guardWindow,
             guardMargin: guardMargin,
             guardMinimumDecisions: guardMinDecisions,
-            force: force
+            force: force,
+            lease: .milliseconds(leaseMs)
         )
         // Reads block for up to 200 ms: the command deadline leaves room for that.
         let redis = RedisClient(url: modelStore.redis.url, commandTimeout: .seconds(5), logger: logger)
