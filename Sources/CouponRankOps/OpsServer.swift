@@ -104,7 +104,11 @@ public enum OpsServer {
                 topK = value
             }
             let eventID = query.get("event_id").flatMap { $0.isEmpty ? nil : String($0) }
-            let policy: PolicyFlags = query.get("explore") == "false" ? .noExploration : []
+            let explore = query.get("explore")
+            guard explore == nil || explore == "true" || explore == "false" else {
+                return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "explore must be true or false"] as [String: String])
+            }
+            let policy: PolicyFlags = explore == "false" ? .noExploration : []
             let receivedAt = ContinuousClock.now
             let deadline = admission.deadline(receivedAt: receivedAt, budget: configuration.rankBudget)
             let outcome: Result<Decision, RankError>
@@ -133,7 +137,10 @@ public enum OpsServer {
         // Off (404) unless a reward token is configured: a reward trains the model.
         if rewards.token != nil {
             router.post("/v1/events/{event_id}/rewards") { request, context -> Response in
-                let eventID = context.parameters.get("event_id") ?? ""
+                // Path parameters arrive percent-encoded; an escape that does not decode is kept
+                // as sent, and then refused by the event id's alphabet.
+                let rawEventID = context.parameters.get("event_id") ?? ""
+                let eventID = rawEventID.removingPercentEncoding ?? rawEventID
                 let token = request.headers[.authorization].map { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : $0 } ?? ""
                 let reward: RewardJSON
                 do {
