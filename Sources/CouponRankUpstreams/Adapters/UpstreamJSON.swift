@@ -318,10 +318,11 @@ struct JSONReader {
             index += 1
         }
         let length = index - start
-        guard length > 0, length < 64 else { throw error("expected a number") }
+        guard length > 0 else { throw error("expected a number") }
+        guard length <= Self.maximumNumberBytes else { throw error("number longer than \(Self.maximumNumberBytes) bytes") }
         guard Self.followsNumberGrammar(bytes, start, index) else { throw error("malformed number") }
         if let value = Self.simpleDecimal(bytes, start, index) { return value }
-        // strtod needs a terminated copy; numbers are short.
+        // strtod needs a terminated copy.
         let value: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer in
             for offset in 0..<length { buffer[offset] = CChar(bitPattern: bytes[start + offset]) }
             buffer[length] = 0
@@ -332,6 +333,10 @@ struct JSONReader {
         guard let value, value.isFinite else { throw error("malformed number") }
         return value
     }
+
+    /// RFC 8259 numbers have no length limit and serializers that print exact decimals write
+    /// long ones (any double's exact expansion fits in 1 100 bytes); this bounds strtod's work.
+    static let maximumNumberBytes = 4096
 
     private static let exactPowersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 
