@@ -27,13 +27,15 @@ release:
 run: deps release
 	$(SWIFT) run -c release --skip-build couponrank serve --host $(HOST) --port $(PORT)
 
-## Build and run every test, and validate the deploy files. COUPONRANK_OBP_CHECK=1 runs the
+## Build and run every test, check the ops port against OPS.openapi.yaml with schemathesis
+## (a live engine, about 2 minutes), and validate the deploy files. COUPONRANK_OBP_CHECK=1 runs the
 ## off-policy estimators against Open Bandit Pipeline, installed into .build/obp-venv on first use
 ## (about 90 s and 1.4 GB; OBP_CHECK=0 skips it).
 OBP_CHECK ?= 1
 test: deps deploy-check
 	$(SWIFT) build --build-tests
 	COUPONRANK_OBP_CHECK=$(OBP_CHECK) $(SWIFT) test --skip-build
+	bash Tests/contract/ops_contract.sh
 
 ## hadolint for the Dockerfile, kubernetes-validate for the manifests, docker-compose config.
 deploy-check: deps
