@@ -6,7 +6,8 @@
 #   Tests/Fuzz/fuzz.sh [seconds-per-target] [target...]
 #
 # FUZZ_BUILD_PATH (default .build-fuzz) holds the sanitized build; FUZZ_WORK (default
-# $FUZZ_BUILD_PATH/runs) the corpora grown by the runs and the crash artifacts.
+# $FUZZ_BUILD_PATH/runs) the corpora grown by the runs and the crash artifacts; SWIFT the toolchain
+# driver (default swift).
 # A saved input replays without the sanitizer: swift run <Target> <input-file>.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,24 +16,26 @@ seconds="${1:-60}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(FrameDecoderFuzzer UpstreamJSONFuzzer ModelFileFuzzer)
+swift="${SWIFT:-swift}"
 build_path="${FUZZ_BUILD_PATH:-.build-fuzz}"
 work="${FUZZ_WORK:-$build_path/runs}"
 
-# -parse-as-library: main.swift then defines no `main` (libFuzzer's is linked in) and its replayer
-# global is never run.
+# -parse-as-library: main.swift has no top-level entry point and its replayer global is never
+# run; -DFUZZING compiles in `<Target>_main`, which SwiftPM links as `main` (it renames every
+# executable's entry point so), and which hands over to libFuzzer's driver.
 flags=(-c release --build-path "$build_path"
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING)
 
 for target in "${targets[@]}"; do
     start=$(date +%s)
     echo "== building $target (fuzzer + address sanitizer) in $build_path"
-    if ! swift build "${flags[@]}" --product "$target"; then
+    if ! "$swift" build "${flags[@]}" --product "$target"; then
         echo "fuzz: building $target failed" >&2
         exit 2
     fi
     echo "== built $target in $(( $(date +%s) - start )) s"
 done
-bin="$(swift build "${flags[@]}" --show-bin-path)"
+bin="$("$swift" build "${flags[@]}" --show-bin-path)"
 
 status=0
 for target in "${targets[@]}"; do
@@ -43,8 +46,7 @@ for target in "${targets[@]}"; do
     cp Tests/Fuzz/"$target"/corpus/* "$corpus"/
     log="$work/$target/fuzz.log"
     echo "== fuzzing $target for $seconds s (log: $log)"
-    # -rss_limit_mb: ASan's shadow memory counts; -max_len: the seeds' sizes, or 4 KiB.
-    "$bin/$target" "$corpus" -max_total_time="$seconds" -timeout=5 -rss_limit_mb=4096 \
+    "$bin/$target" "$corpus" -max_total_time="$seconds" -timeout=5 \
         -artifact_prefix="$artifacts" -print_final_stats=1 >"$log" 2>&1
     code=$?
     grep -E '^#[0-9]+.*(DONE|pulse)' "$log" | tail -1
