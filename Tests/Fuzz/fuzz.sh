@@ -7,8 +7,9 @@
 #
 # FUZZ_BUILD_PATH (default .build-fuzz) holds the sanitized build; FUZZ_WORK (default
 # $FUZZ_BUILD_PATH/runs) the corpora grown by the runs and the crash artifacts; SWIFT the toolchain
-# driver (default swift).
-# A saved input replays without the sanitizer: swift run <Target> <input-file>.
+# driver (default swift); FUZZ_FLAGS more libFuzzer flags (e.g. -jobs=2, -max_len=8192).
+# A saved input replays with the sanitizers as .build-fuzz/release/<Target> <input-file>, and
+# without them as swift run <Target> <input-file>.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -47,7 +48,7 @@ for target in "${targets[@]}"; do
     log="$work/$target/fuzz.log"
     echo "== fuzzing $target for $seconds s (log: $log)"
     "$bin/$target" "$corpus" -max_total_time="$seconds" -timeout=5 \
-        -artifact_prefix="$artifacts" -print_final_stats=1 >"$log" 2>&1
+        -artifact_prefix="$artifacts" -print_final_stats=1 ${FUZZ_FLAGS:-} >"$log" 2>&1
     code=$?
     grep -E '^#[0-9]+.*(DONE|pulse)' "$log" | tail -1
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$log" | tr '\n' ' '
@@ -58,7 +59,7 @@ for target in "${targets[@]}"; do
         grep -vE '^#[0-9]+' "$log" | tail -40 >&2
         for input in "$artifacts"*; do
             [ -e "$input" ] || continue
-            echo "fuzz: $target crashing input saved at $input (replay: swift run $target $input)" >&2
+            echo "fuzz: $target crashing input saved at $input (replay: $bin/$target $input, or without the sanitizers: swift run $target $input)" >&2
         done
     fi
 done
