@@ -23,8 +23,11 @@ public enum TrainerOpsServer {
         }
         router.get("/readyz") { _, _ -> Response in
             let status = trainer.status
-            if status.lastError.isEmpty {
+            if status.running, status.lastError.isEmpty {
                 return OpsServer.json(.ok, ["status": "ready"] as [String: String])
+            }
+            if !status.running, status.lastError.isEmpty {
+                return OpsServer.json(.serviceUnavailable, ["status": "starting"] as [String: String])
             }
             return OpsServer.json(.serviceUnavailable, ["status": "failing", "reason": status.lastError] as [String: String])
         }

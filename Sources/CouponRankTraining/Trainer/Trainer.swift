@@ -31,6 +31,8 @@ public final class Trainer: Service, Sendable {
         public var lastPublishOutcome = ""
         public var lastPublishUnixSeconds = 0.0
         public var lastError = ""
+        /// Whether the loop is reading: its groups made, its checkpoint resumed, its pending list re-read.
+        public var running = false
     }
 
     public let configuration: TrainerConfiguration
@@ -63,7 +65,14 @@ public final class Trainer: Service, Sendable {
     public var status: Status { state.withLock { $0 } }
 
     public func run() async throws {
-        var session = try await Session(trainer: self)
+        var session: Session
+        do {
+            session = try await Session(trainer: self)
+        } catch {
+            update { $0.lastError = "\(error)" }
+            throw error
+        }
+        defer { update { $0.running = false } }
         try await session.run()
         // A last checkpoint on the way out, so a stopped trainer hands over what it read, and the
         // partition to whoever comes next.
@@ -245,6 +254,7 @@ private struct Session {
         // First what this consumer read before it stopped and did not acknowledge: the decisions
         // that were inside their window and the rewards not yet sealed.
         try await readPending()
+        trainer.update { $0.running = true }
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
                 try await step()
