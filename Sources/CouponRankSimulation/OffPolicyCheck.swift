@@ -89,9 +89,7 @@ extension Simulation {
             let best = visitor.candidates.indices.max { s[$0] != s[$1] ? s[$0] < s[$1] : visitor.candidates[$0].id > visitor.candidates[$1].id }!
             values.append(visitor.truth[best])
         }
-        let mean = values.reduce(0, +) / Double(values.count)
-        let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(values.count - 1, 1))
-        return OffPolicyEstimate(value: mean, standardError: (variance / Double(values.count)).squareRoot())
+        return .mean(of: values)
     }
 
     /// Evaluates each target on the logs under `loggingPrefix` and measures it online.
