@@ -83,11 +83,12 @@ struct TrainerTests {
         try await RedisServerFixture.with { server in
             let redis = RedisClient(url: server.url)
             let log = SyntheticLog(count: 400, seed: 3)
-            // Spread over about a second of stream time, so decisions close batch by batch.
-            try await log.write(to: redis, pause: .milliseconds(2))
+            // Spread over about two seconds of stream time, so decisions close batch by batch, with a
+            // window of 1 s, so that a stalled machine does not make a reward late.
+            try await log.write(to: redis, pause: .milliseconds(5))
             let base = try OnlineLearnerTests.base()
             var configuration = TrainerConfiguration(
-                join: .init(windowMillis: 300), readCount: 20, blockMillis: 50, checkpointInterval: .milliseconds(10), publishes: false, lease: .seconds(1)
+                join: .init(windowMillis: 1000), readCount: 20, blockMillis: 50, checkpointInterval: .milliseconds(10), publishes: false, lease: .seconds(1)
             )
             configuration.crashAfterClosing = 150
             let crashing = Trainer(configuration: configuration, redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger)
@@ -105,6 +106,7 @@ struct TrainerTests {
             #expect(checkpoint.counters.decisions == 400 && checkpoint.counters.duplicateDecisions == 0)
             #expect(checkpoint.learner.decisions == 400)
             #expect(checkpoint.counters.rewardsJoined == log.clicks.count)
+            #expect(checkpoint.counters.rewardsLate == 0, "a reward written more than the window after its decision: the machine stalled")
             let expected = try #require(try log.referenceLearner(base: base).linucbStatistics)
             let learned = try #require(checkpoint.learner.linucbStatistics)
             #expect(maximumRelativeDifference(learned.a, expected.a) < 1e-12)
