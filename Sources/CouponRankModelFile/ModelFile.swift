@@ -20,7 +20,7 @@ public enum ModelFile {
         do {
             return try JSONDecoder().decode(ModelDefinition.self, from: data)
         } catch let error as DecodingError {
-            throw ModelError("not a model document: \(describe(error))")
+            throw ModelError("not a model document: \(error.summary)")
         } catch {
             throw ModelError("not a model document: \(error)")
         }
@@ -45,18 +45,5 @@ public enum ModelFile {
             throw ModelError("cannot read model file \(path): \(error.localizedDescription)")
         }
         return try decode(data, maximumBytes: maximumBytes)
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            return keys.isEmpty ? "document" : keys.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "missing '\(key.stringValue)' in \(path(context))"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return "\(path(context)): \(context.debugDescription)"
-        @unknown default: return "\(error)"
-        }
     }
 }

@@ -34,7 +34,20 @@ public struct Exploration: Sendable, Hashable {
 public enum Explorer {
     /// The first `topK` slots drawn by `policy` from `order`, the eligible coupons in greedy order
     /// (descending score, ties by ascending id, each id once), with the draws of `seed`.
-    public static func rank(_ order: [RankedCoupon], topK: Int, policy: ExplorationPolicy, seed: UInt64) -> Exploration {
+    ///
+    /// With `diversity`, each slot is drawn from the remaining coupons the caps still allow
+    /// (RULES.md §5), and its propensity is over those: a greedy ranking keeps score order and
+    /// skips what the caps refuse.
+    public static func rank(
+        _ order: [RankedCoupon],
+        topK: Int,
+        policy: ExplorationPolicy,
+        seed: UInt64,
+        diversity: DiversityConstraint? = nil
+    ) -> Exploration {
+        if let diversity, diversity.caps.isActive {
+            return rank(order, topK: topK, policy: policy, seed: seed, capped: diversity)
+        }
         let slots = min(topK, order.count)
         switch policy {
         case .greedy:
@@ -112,6 +125,74 @@ public enum Explorer {
             scoreMax: scoreMax,
             normalizer: normalizer
         )
+    }
+
+    private static func rank(_ order: [RankedCoupon], topK: Int, policy: ExplorationPolicy, seed: UInt64, capped diversity: DiversityConstraint) -> Exploration {
+        var ranked: [RankedCoupon] = []
+        ranked.reserveCapacity(min(topK, order.count))
+        var remaining = Array(order.indices)
+        switch policy {
+        case .greedy:
+            for index in order.indices where ranked.count < topK && diversity.allows(order[index], after: ranked) {
+                var item = order[index]
+                item.propensity = 1
+                item.choice = .best
+                ranked.append(item)
+            }
+            return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count)
+        case .epsilonGreedy(let epsilon):
+            for slot in stride(from: 1, through: topK, by: 1) {
+                let allowed = remaining.indices.filter { diversity.allows(order[remaining[$0]], after: ranked) }
+                guard !allowed.isEmpty else { break }
+                let explores = PolicyRandom.exploreDraw(seed: seed, slot: slot) < epsilon
+                var pick = 0
+                if explores {
+                    pick = min(Int(PolicyRandom.pickDraw(seed: seed, slot: slot) * Double(allowed.count)), allowed.count - 1)
+                }
+                var item = order[remaining.remove(at: allowed[pick])]
+                let uniform = epsilon / Double(allowed.count)
+                item.propensity = pick == 0 ? (1 - epsilon) + uniform : uniform
+                item.choice = []
+                if explores { item.choice.insert(.explored) }
+                if pick == 0 { item.choice.insert(.best) }
+                ranked.append(item)
+            }
+            return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count)
+        case .softmax(let temperature):
+            guard let scoreMax = order.first?.score else {
+                return Exploration(policy: policy, seed: seed, ranked: [], eligible: 0)
+            }
+            // The Gumbel order restricted to what the caps allow at each slot is a Plackett–Luce
+            // draw over the allowed coupons: the first allowed coupon in that order is the draw.
+            var normalizer = 0.0
+            var keys: [Double] = []
+            keys.reserveCapacity(order.count)
+            for item in order {
+                let scaled = (item.score - scoreMax) / temperature
+                normalizer += exp(scaled)
+                keys.append(scaled + PolicyRandom.gumbel(seed: seed, couponID: item.id))
+            }
+            remaining.sort { a, b in keys[a] != keys[b] ? keys[a] > keys[b] : order[a].id < order[b].id }
+            while ranked.count < topK {
+                var mass = 0.0
+                var chosen: Int?
+                var best: Int?
+                for position in remaining.indices where diversity.allows(order[remaining[position]], after: ranked) {
+                    let index = remaining[position]
+                    mass += softmaxWeight(score: order[index].score, scoreMax: scoreMax, temperature: temperature)
+                    if chosen == nil { chosen = position }
+                    if best.map({ index < $0 }) ?? true { best = index }
+                }
+                guard let chosen else { break }
+                let index = remaining.remove(at: chosen)
+                var item = order[index]
+                let weight = softmaxWeight(score: item.score, scoreMax: scoreMax, temperature: temperature)
+                item.propensity = softmaxPropensity(weight: weight, remainingMass: mass)
+                item.choice = index == best ? .best : []
+                ranked.append(item)
+            }
+            return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count, scoreMax: scoreMax, normalizer: normalizer)
+        }
     }
 
     /// `exp((score − scoreMax) / T)`.

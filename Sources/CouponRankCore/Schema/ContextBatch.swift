@@ -16,6 +16,8 @@ public struct ContextBatch: Sendable {
     public internal(set) var columns: [Int32]
     /// `count × entriesPerRow` values matching ``columns``.
     public internal(set) var values: [Double]
+    /// What the eligibility rules reuse from one request to the next on the same thread.
+    public var rulesScratch = RulesScratch()
 
     /// An empty batch, to be filled (and refilled) by ``CompiledSchema/makeContexts(user:candidates:stats:into:)``.
     public init() {

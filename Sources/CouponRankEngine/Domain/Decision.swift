@@ -38,6 +38,10 @@ public struct Decision: Sendable {
     public var scores: BatchScores
     /// The policy, its seed, and the shown coupons with their propensities.
     public var exploration: Exploration
+    /// The rules version that filtered the candidates; empty when no rules were loaded.
+    public var rulesVersion: String
+    /// The rules that removed candidates, with how many each removed.
+    public var ruleRemovals: [RuleRemoval]
     public var timings: Timings
 
     public init(
@@ -51,6 +55,8 @@ public struct Decision: Sendable {
         stats: CouponStatsTable = .empty,
         scores: BatchScores,
         exploration: Exploration,
+        rulesVersion: String = "",
+        ruleRemovals: [RuleRemoval] = [],
         timings: Timings
     ) {
         precondition(candidates.count == scores.scores.count, "one score per candidate")
@@ -64,6 +70,8 @@ public struct Decision: Sendable {
         self.stats = stats
         self.scores = scores
         self.exploration = exploration
+        self.rulesVersion = rulesVersion
+        self.ruleRemovals = ruleRemovals
         self.timings = timings
     }
 

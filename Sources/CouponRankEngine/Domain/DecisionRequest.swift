@@ -1,4 +1,4 @@
-import CouponRankCore
+public import CouponRankCore
 
 /// What a caller asks the engine: rank the candidates of one user by a deadline.
 ///
@@ -20,6 +20,9 @@ public struct DecisionRequest: Sendable {
     public var eventID: String?
     /// How the policy may act on this request.
     public var policy: PolicyFlags
+    /// Diversity caps for this request; the stricter of these and the rules document's apply
+    /// (RULES.md §5).
+    public var diversity: DiversityCaps
 
     public init(
         easyID: String,
@@ -29,7 +32,8 @@ public struct DecisionRequest: Sendable {
         deadline: ContinuousClock.Instant,
         receivedAt: ContinuousClock.Instant? = nil,
         eventID: String? = nil,
-        policy: PolicyFlags = []
+        policy: PolicyFlags = [],
+        diversity: DiversityCaps = .none
     ) {
         self.easyID = easyID
         self.topK = topK
@@ -39,6 +43,7 @@ public struct DecisionRequest: Sendable {
         self.receivedAt = receivedAt
         self.eventID = eventID
         self.policy = policy
+        self.diversity = diversity
     }
 
     /// Throws when a field is outside what the engine accepts.

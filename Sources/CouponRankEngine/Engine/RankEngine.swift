@@ -25,13 +25,16 @@ public struct RankEngine: Sendable {
     public let sink: (any DecisionSink)?
     /// While off, every decision is greedy.
     public let exploration: ExplorationSwitch
+    /// The eligibility rules and diversity caps in use.
+    public let rules: RulesSlot
 
     public init(
         sources: SourceFanOut,
         models: ModelSlot,
         defaultTopK: Int = 20,
         sink: (any DecisionSink)? = nil,
-        exploration: ExplorationSwitch = ExplorationSwitch()
+        exploration: ExplorationSwitch = ExplorationSwitch(),
+        rules: RulesSlot = RulesSlot()
     ) {
         precondition(defaultTopK > 0, "the default top-k must be positive")
         self.sources = sources
@@ -39,6 +42,7 @@ public struct RankEngine: Sendable {
         self.defaultTopK = defaultTopK
         self.sink = sink
         self.exploration = exploration
+        self.rules = rules
     }
 
     /// Whether every source answers from memory, without waiting: then ``rankFromMemory(_:scratch:)``
@@ -90,7 +94,7 @@ public struct RankEngine: Sendable {
         }
     }
 
-    /// Filters, builds the contexts, scores them in one batch and ranks by the model's exploration
+    /// Filters (the request's candidate lists, then the eligibility rules), builds the contexts, scores them in one batch and ranks by the model's exploration
     /// policy (greedy when the request or the kill switch turns exploration off): one model
     /// version, the inputs', for the whole decision. `scratch` holds the context batch and may be
     /// reused.
@@ -98,7 +102,9 @@ public struct RankEngine: Sendable {
         let clock = ContinuousClock()
         let model = inputs.model
         let query = request.rankQuery(defaultTopK: defaultTopK)
-        let eligible = query.eligible(inputs.sources.candidates)
+        let rules = rules.current.rules
+        let filtered = rules.apply(user: inputs.sources.user, to: query.eligible(inputs.sources.candidates), scratch: &scratch.rulesScratch)
+        let eligible = filtered.eligible
         model.schema.makeContexts(user: inputs.sources.user, candidates: eligible, stats: inputs.sources.stats, into: &scratch)
         let built = clock.now
         let scores = model.score(scratch)
@@ -106,9 +112,16 @@ public struct RankEngine: Sendable {
         let eventID = request.eventID ?? EventID.make(unixMillis: unixMillis)
         let policy = request.policy.contains(.noExploration) || !exploration.isEnabled ? .greedy : model.exploration
         let seed = PolicyRandom.seed(eventID: eventID, modelVersion: model.version)
+        let caps = rules.diversity.tightened(by: request.diversity)
         let chosen: Exploration =
-            if policy.explores {
-                Explorer.rank(Ranker.top(eligible.count, of: eligible, scored: scores), topK: query.topK, policy: policy, seed: seed)
+            if policy.explores || caps.isActive {
+                Explorer.rank(
+                    Ranker.top(eligible.count, of: eligible, scored: scores),
+                    topK: query.topK,
+                    policy: policy,
+                    seed: seed,
+                    diversity: caps.isActive ? DiversityConstraint(caps: caps, candidates: eligible) : nil
+                )
             } else {
                 Exploration(policy: .greedy, seed: seed, ranked: Ranker.top(query.topK, of: eligible, scored: scores), eligible: eligible.count)
             }
@@ -127,6 +140,8 @@ public struct RankEngine: Sendable {
             stats: inputs.sources.stats,
             scores: scores,
             exploration: chosen,
+            rulesVersion: rules.version,
+            ruleRemovals: filtered.removals,
             timings: Decision.Timings(
                 fetch: inputs.fetchedAt - inputs.startedAt,
                 context: built - inputs.fetchedAt,
