@@ -95,6 +95,13 @@ public struct RankJSON: Encodable, Sendable {
     var degraded: [String]
     var timingsMicros: Timings
     var items: [Item]
+    var rulesVersion: String
+    var ruleRemovals: [Removal]
+
+    struct Removal: Encodable, Sendable {
+        var rule: String
+        var removed: Int
+    }
 
     enum CodingKeys: String, CodingKey {
         case easyID = "easy_id"
@@ -104,6 +111,8 @@ public struct RankJSON: Encodable, Sendable {
         case degraded
         case timingsMicros = "timings_us"
         case items
+        case rulesVersion = "rules_version"
+        case ruleRemovals = "rule_removals"
     }
 
     public init(easyID: String, response: RankResponse) {
@@ -128,5 +137,7 @@ public struct RankJSON: Encodable, Sendable {
                 propensity: item.propensity
             )
         }
+        self.rulesVersion = response.rulesVersion
+        self.ruleRemovals = response.ruleRemovals.map { Removal(rule: $0.rule, removed: Int($0.removed)) }
     }
 }

@@ -109,6 +109,14 @@ public enum OpsServer {
                 return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "explore must be true or false"] as [String: String])
             }
             let policy: PolicyFlags = explore == "false" ? .noExploration : []
+            var caps = DiversityCaps()
+            for (name, keyPath) in [("max_per_shop", \DiversityCaps.maximumPerShop), ("max_per_category", \DiversityCaps.maximumPerCategory)] {
+                guard let text = query.get(name) else { continue }
+                guard let value = Int(text), (0...Int(UInt16.max)).contains(value) else {
+                    return json(.badRequest, ["error": "INVALID_ARGUMENT", "message": "\(name) must be an integer in 0...65535"] as [String: String])
+                }
+                caps[keyPath: keyPath] = value == 0 ? nil : value
+            }
             let receivedAt = ContinuousClock.now
             let deadline = admission.deadline(receivedAt: receivedAt, budget: configuration.rankBudget)
             let outcome: Result<Decision, RankError>
@@ -116,7 +124,9 @@ public enum OpsServer {
                 let ticket = try admission.admit(receivedAt: receivedAt, deadline: deadline)
                 do throws(RankError) {
                     outcome = .success(try await engine.rank(
-                        DecisionRequest(easyID: easyID, topK: topK, deadline: deadline, receivedAt: receivedAt, eventID: eventID, policy: policy)
+                        DecisionRequest(
+                            easyID: easyID, topK: topK, deadline: deadline, receivedAt: receivedAt, eventID: eventID, policy: policy, diversity: caps
+                        )
                     ))
                 } catch {
                     outcome = .failure(error)

@@ -231,3 +231,31 @@ struct DecisionCandidatesLogTests {
         }
     }
 }
+
+/// The `rules` field of a decision entry (EVENTS.md §2.6) against its example.
+@Suite struct DecisionRulesFieldTests {
+    @Test func theExampleFieldDecodesToItsDocumentedRemovalsAndReencodesByteForByte() throws {
+        let bytes = try exampleHex("decision-rules.hex")
+        let decoded = try #require(try DecisionLogReader.decode(fields: ["body": try exampleHex("decision-record.hex"), "rules": bytes]))
+        let rules = try #require(decoded.rules)
+        #expect(rules.version == "case-study-1")
+        #expect(rules.removals == [RuleRemoval(rule: "europa-no-offers-4-5-6", removed: 3), RuleRemoval(rule: "over-65-no-offers-1-3-4", removed: 2)])
+        var encoded = ByteBuffer()
+        LoggedDecision.encodeRules(rules, into: &encoded)
+        #expect(Array(encoded.readableBytesView) == bytes)
+        let withoutRules = try #require(try DecisionLogReader.decode(fields: ["body": try exampleHex("decision-record.hex")]))
+        #expect(withoutRules.rules == nil)
+    }
+
+    @Test func aCorruptRulesFieldIsAnErrorNamingTheField() throws {
+        let body = try exampleHex("decision-record.hex")
+        let bytes = try exampleHex("decision-rules.hex")
+        for corrupt in [[], Array(bytes.dropLast(2)), [2] + bytes.dropFirst(), bytes + [0]] {
+            #expect {
+                _ = try DecisionLogReader.decode(fields: ["body": body, "rules": corrupt])
+            } throws: { error in
+                (error as? WireError)?.message.hasPrefix("rules: ") == true
+            }
+        }
+    }
+}

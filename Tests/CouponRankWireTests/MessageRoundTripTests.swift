@@ -33,26 +33,33 @@ import Testing
         }
     }
 
-    @Test func everyTruncationOfAResponseIsMalformedExceptAtTheEndOfRevisionTwo() throws {
+    @Test func everyTruncationOfAResponseIsMalformedExceptWhereAnOlderRevisionEnds() throws {
         let response = RankResponse(
             modelVersion: "v9",
             degraded: [.userFeatures, .stats],
             timings: .init(fetchMicros: 1, contextMicros: 2, scoreMicros: 3, totalMicros: 6),
             items: [.init(couponID: "C1", score: -1.5, probability: 0, name: "ü", propensity: 0.25)],
             eventID: "evt-9",
-            policy: 2
+            policy: 2,
+            rulesVersion: "r1",
+            ruleRemovals: [.init(rule: "no-4", removed: 3)]
         )
         var full = ByteBuffer()
         response.encode(into: &full)
         #expect(try RankResponse(payload: &full) == response)
         full.moveReaderIndex(to: 0)
-        // Where a revision 2 answer ends: the revision 3 fields are 2 + 5 + 1 + 2 + 8 bytes.
-        let revisionTwoEnd = full.readableBytes - (2 + 5 + 1 + 2 + 8)
+        // Where a revision 3 answer ends: the revision 4 fields are 2 + 2 + 2 + (2 + 4 + 2) bytes;
+        // a revision 2 answer ends 2 + 5 + 1 + 2 + 8 bytes earlier.
+        let revisionThreeEnd = full.readableBytes - (2 + 2 + 2 + 2 + 4 + 2)
+        let revisionTwoEnd = revisionThreeEnd - (2 + 5 + 1 + 2 + 8)
         for length in 0..<full.readableBytes {
             var truncated = full.getSlice(at: 0, length: length)!
             if length == revisionTwoEnd {
                 let old = try RankResponse(payload: &truncated)
-                #expect(old.eventID == "" && old.items.map(\.propensity) == [1])
+                #expect(old.eventID == "" && old.items.map(\.propensity) == [1] && old.rulesVersion == "")
+            } else if length == revisionThreeEnd {
+                let old = try RankResponse(payload: &truncated)
+                #expect(old.eventID == "evt-9" && old.items.map(\.propensity) == [0.25] && old.rulesVersion == "" && old.ruleRemovals.isEmpty)
             } else {
                 #expect(throws: WireError.self) { try RankResponse(payload: &truncated) }
             }
@@ -62,9 +69,19 @@ import Testing
     @Test func aRequestFromARevisionTwoClientHasNoEventIDAndNoFlags() throws {
         var payload = ByteBuffer()
         RankRequest(easyID: "7", topK: 3, eventID: "dropped", flags: .noExploration).encode(into: &payload)
-        var old = payload.getSlice(at: 0, length: payload.readableBytes - (2 + 7 + 2))!
+        var old = payload.getSlice(at: 0, length: payload.readableBytes - (2 + 7 + 2) - (2 + 2))!
         let decoded = try RankRequest(payload: &old)
         #expect(decoded.eventID == "" && decoded.flags == [])
+    }
+
+    @Test func aRequestFromARevisionThreeClientHasNoCaps() throws {
+        var payload = ByteBuffer()
+        RankRequest(easyID: "7", topK: 3, eventID: "kept", flags: .noExploration, maximumPerShop: 4, maximumPerCategory: 5).encode(into: &payload)
+        var old = payload.getSlice(at: 0, length: payload.readableBytes - (2 + 2))!
+        let decoded = try RankRequest(payload: &old)
+        #expect(decoded.eventID == "kept" && decoded.flags == .noExploration && decoded.maximumPerShop == 0 && decoded.maximumPerCategory == 0)
+        var half = payload.getSlice(at: 0, length: payload.readableBytes - 2)!
+        #expect(throws: WireError.self) { try RankRequest(payload: &half) }
     }
 
     @Test func errorCodesCarryTheirDocumentedRetryClass() {

@@ -10,12 +10,15 @@ import Testing
     static let expectedMessages: [String: any WireMessage & Sendable] = [
         "rank-request.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"], eventID: "evt-0001"),
         "rank-request-rev1.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"]),
+        "rank-request-rev3.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"], eventID: "evt-0001"),
         "rank-request-extra-field.hex": RankRequest(easyID: "12345", topK: 5, excludedIDs: ["C000202"], eventID: "evt-0001"),
         "rank-request-filters.hex": RankRequest(
             easyID: "user-ä",
             topK: 0,
             candidateIDs: ["C000001", "C000002"],
-            flags: .noExploration
+            flags: .noExploration,
+            maximumPerShop: 1,
+            maximumPerCategory: 2
         ),
         "rank-response.hex": RankResponse(
             modelVersion: "tiny-1",
@@ -27,6 +30,30 @@ import Testing
             ],
             eventID: "evt-0001",
             policy: 0
+        ),
+        "rank-response-rev3.hex": RankResponse(
+            modelVersion: "tiny-1",
+            degraded: [],
+            timings: .init(fetchMicros: 120, contextMicros: 35, scoreMicros: 18, totalMicros: 180),
+            items: [
+                .init(couponID: "C000303", score: 1.4325412902673356, probability: 0.6, name: "30% off travel"),
+                .init(couponID: "C000001", score: 1.0295330011518529, probability: 0.2, name: "10% off books"),
+            ],
+            eventID: "evt-0001",
+            policy: 0
+        ),
+        "rank-response-rules.hex": RankResponse(
+            modelVersion: "tiny-1",
+            degraded: [],
+            timings: .init(fetchMicros: 120, contextMicros: 35, scoreMicros: 18, totalMicros: 180),
+            items: [
+                .init(couponID: "C000303", score: 1.4325412902673356, probability: 0.6, name: "30% off travel"),
+                .init(couponID: "C000001", score: 1.0295330011518529, probability: 0.2, name: "10% off books"),
+            ],
+            eventID: "evt-0001",
+            policy: 0,
+            rulesVersion: "case-study-1",
+            ruleRemovals: [.init(rule: "europa-no-offers-4-5-6", removed: 3)]
         ),
         "reward-request.hex": RewardRequest(token: "r3ward", eventID: "evt-0001", couponID: "C000303", kind: .click, value: 1),
         "reward-response.hex": RewardResponse(),
@@ -65,6 +92,9 @@ import Testing
     static let expectedHeaders: [String: (UInt64, UInt32)] = [
         "rank-request.hex": (1, 50_000),
         "rank-request-rev1.hex": (1, 50_000),
+        "rank-request-rev3.hex": (1, 50_000),
+        "rank-response-rev3.hex": (1, 0),
+        "rank-response-rules.hex": (1, 0),
         "rank-response-rev2.hex": (1, 0),
         "reward-request.hex": (30, 0),
         "reward-response.hex": (30, 0),
@@ -109,7 +139,8 @@ import Testing
         // Encoding the message gives the vector's bytes back.
         // Vectors from another revision re-encode differently: one carries fields from the
         // future, which the decoder skipped; the others lack fields today's encoder writes.
-        if !["rank-request-extra-field.hex", "health-response-rev1.hex", "rank-request-rev1.hex", "rank-response-rev2.hex"].contains(name) {
+        if !["rank-request-extra-field.hex", "health-response-rev1.hex", "rank-request-rev1.hex", "rank-response-rev2.hex", "rank-request-rev3.hex", "rank-response-rev3.hex"]
+            .contains(name) {
             var encoded = ByteBuffer()
             writeFrame(expected, into: &encoded, requestID: requestID, budget: budget)
             #expect(Array(encoded.readableBytesView) == vector.bytes)

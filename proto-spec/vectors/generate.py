@@ -44,6 +44,15 @@ def rank_request_rev3(easy_id, top_k, candidates, excluded, event_id, flags):
     return rank_request(easy_id, top_k, candidates, excluded) + s16(event_id) + struct.pack(">H", flags)
 
 
+def rank_request_rev4(easy_id, top_k, candidates, excluded, event_id, flags, max_per_shop, max_per_category):
+    return rank_request_rev3(easy_id, top_k, candidates, excluded, event_id, flags) + struct.pack(">HH", max_per_shop, max_per_category)
+
+
+def rules_part(version, removals):
+    """The revision 4 tail of a RankResponse: rules_version and the rule removals."""
+    return s16(version) + struct.pack(">H", len(removals)) + b"".join(s16(rule) + struct.pack(">H", n) for rule, n in removals)
+
+
 def tiny_model_answer(easy_id, top_k, excluded):
     """The ranking MODEL.md §3 gives for the vector fixture: every formula written out here."""
     examples = os.path.join(HERE, "..", "examples")
@@ -112,29 +121,39 @@ def write(name, expect, description, data, split=()):
 def main():
     write("rank-request.hex", "decode RankRequest",
           "request 1, budget 50000 us: easy_id \"12345\", top_k 5, no candidate filter, exclude C000202, "
-          "event_id \"evt-0001\", flags 0 (revision 3)",
+          "event_id \"evt-0001\", flags 0, no diversity caps (revision 4)",
+          frame(0x01, 1, rank_request_rev4("12345", 5, [], ["C000202"], "evt-0001", 0, 0, 0), budget_us=50_000), split=(4, 24))
+    write("rank-request-rev3.hex", "decode RankRequest",
+          "request 1 from a revision 3 client: no diversity caps; they read as 0 (the rules' caps apply)",
           frame(0x01, 1, rank_request_rev3("12345", 5, [], ["C000202"], "evt-0001", 0), budget_us=50_000), split=(4, 24))
     write("rank-request-rev1.hex", "decode RankRequest",
           "request 1 from a revision 1-2 client: no event_id or flags; they read as \"\" (the server makes one) and 0",
           frame(0x01, 1, rank_request("12345", 5, [], ["C000202"]), budget_us=50_000), split=(4, 24))
     write("rank-request-filters.hex", "decode RankRequest",
           "request 2, no budget: easy_id \"user-\u00e4\" (UTF-8), top_k 0, candidates C000001 C000002, no exclusions, "
-          "no event_id, flags 1 (no exploration)",
-          frame(0x01, 2, rank_request_rev3("user-\u00e4", 0, ["C000001", "C000002"], [], "", 1)), split=(4, 24))
+          "no event_id, flags 1 (no exploration), at most 1 coupon per shop and 2 per category",
+          frame(0x01, 2, rank_request_rev4("user-\u00e4", 0, ["C000001", "C000002"], [], "", 1, 1, 2)), split=(4, 24))
     write("rank-request-extra-field.hex", "decode RankRequest",
           "request 1 as rank-request.hex with 3 unknown trailing payload bytes, which a reader ignores",
-          frame(0x01, 1, rank_request_rev3("12345", 5, [], ["C000202"], "evt-0001", 0) + b"\x00\x01\x02",
+          frame(0x01, 1, rank_request_rev4("12345", 5, [], ["C000202"], "evt-0001", 0, 0, 0) + b"\x00\x01\x02",
                 budget_us=50_000), split=(4, 24))
     version, ranked = tiny_model_answer("12345", 5, ["C000202"])
     payload = s16(version) + struct.pack(">BIIII", 0x00, 120, 35, 18, 180) + struct.pack(">H", len(ranked))
     for score, probability, coupon in ranked:
         payload += s16(coupon["id"]) + struct.pack(">dd", score, probability) + s16(coupon["name"])
     payload += s16("evt-0001") + b"\x00" + struct.pack(">H", len(ranked)) + b"".join(struct.pack(">d", 1.0) for _ in ranked)
+    answer = ", ".join(f"{c['id']} score {s!r} probability {p!r}" for s, p, c in ranked)
     write("rank-response.hex", "decode RankResponse",
           "answer to request 1 with examples/vector-fixture.json: model tiny-1, nothing degraded, timings 120/35/18/180 us, "
-          + ", ".join(f"{c['id']} score {s!r} probability {p!r}" for s, p, c in ranked)
-          + "; event_id evt-0001, policy 0 (greedy), propensities 1 (revision 3)",
+          + answer + "; event_id evt-0001, policy 0 (greedy), propensities 1; no rules (revision 4)",
+          frame(0x81, 1, payload + rules_part("", [])), split=(4, 24))
+    write("rank-response-rev3.hex", "decode RankResponse",
+          "rank-response.hex from a revision 3 server: no rules part; rules_version reads as \"\" and no removals",
           frame(0x81, 1, payload), split=(4, 24))
+    write("rank-response-rules.hex", "decode RankResponse",
+          "rank-response.hex's items with a rules part, to show its encoding: rules_version case-study-1, "
+          "rule europa-no-offers-4-5-6 removed 3 candidates (revision 4)",
+          frame(0x81, 1, payload + rules_part("case-study-1", [("europa-no-offers-4-5-6", 3)])), split=(4, 24))
     items = [("C000202", 0.5, 0.25, "45% off beauty"), ("C000001", 0.125, 0.0625, "10% off books")]
     payload = s16("v1") + struct.pack(">BIIII", 0x02, 120, 35, 18, 180) + struct.pack(">H", len(items))
     for coupon_id, score, probability, name in items:
@@ -201,6 +220,14 @@ def main():
     data = decision_candidates()
     lines += [" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]
     with open(os.path.join(HERE, "..", "examples", "decision-candidates.hex"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+    lines = ["# EVENTS.md §2.6: a `rules` field (an entry field, not a frame): format 1, rules version",
+             "# case-study-1; europa-no-offers-4-5-6 removed 3 candidates, over-65-no-offers-1-3-4 removed 2"]
+    data = b"\x01" + s16("case-study-1") + struct.pack(">H", 2)
+    data += s16("europa-no-offers-4-5-6") + struct.pack(">I", 3) + s16("over-65-no-offers-1-3-4") + struct.pack(">I", 2)
+    lines += [" ".join(f"{b:02x}" for b in data[i:i + 16]) for i in range(0, len(data), 16)]
+    with open(os.path.join(HERE, "..", "examples", "decision-rules.hex"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
     write("bad-magic.hex", "error BAD_MAGIC close", "magic 0x4851 instead of 0x4352",

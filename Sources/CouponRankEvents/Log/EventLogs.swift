@@ -18,7 +18,8 @@ public struct DecisionLog: DecisionSink {
             self.includesCandidates = includesCandidates
         }
 
-        /// `body`, the record of EVENTS.md §2.2; then, when included, `candidates` (§2.5).
+        /// `body`, the record of EVENTS.md §2.2; then, when included, `candidates` (§2.5); then,
+        /// when rules applied, `rules` (§2.6).
         public func streamFields() -> [[UInt8]] {
             let record = LoggedDecision(decision, includingCandidates: includesCandidates)
             var buffer = ByteBufferAllocator().buffer(capacity: 256 + 128 * decision.ranked.count)
@@ -29,11 +30,17 @@ public struct DecisionLog: DecisionSink {
                 LoggedDecision.encodeCandidates(candidates, into: &buffer)
                 fields += [Self.candidatesField, Array(buffer.readableBytesView)]
             }
+            if let rules = record.rules {
+                buffer.clear()
+                LoggedDecision.encodeRules(rules, into: &buffer)
+                fields += [Self.rulesField, Array(buffer.readableBytesView)]
+            }
             return fields
         }
 
         private static let bodyField = Array("body".utf8)
         private static let candidatesField = Array("candidates".utf8)
+        private static let rulesField = Array("rules".utf8)
     }
 
     public let writer: EventStreamWriter<Entry>

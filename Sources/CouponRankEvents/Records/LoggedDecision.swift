@@ -53,6 +53,20 @@ public struct LoggedDecision: Sendable, Hashable {
     /// The eligible coupons that were not shown, when the entry carried them; with ``items`` they
     /// are the whole set the policy chose from, which off-policy evaluation needs.
     public var candidates: [Candidate]?
+    /// The rules that filtered the candidates (the entry's `rules` field, EVENTS.md §2.6): `nil`
+    /// when no rules applied.
+    public var rules: AppliedRules?
+
+    /// A rules version and what each of its rules removed.
+    public struct AppliedRules: Sendable, Hashable {
+        public var version: String
+        public var removals: [RuleRemoval]
+
+        public init(version: String, removals: [RuleRemoval]) {
+            self.version = version
+            self.removals = removals
+        }
+    }
 
     public init(
         eventID: String,
@@ -117,6 +131,9 @@ public struct LoggedDecision: Sendable, Hashable {
         }
         if includingCandidates {
             self.candidates = Self.unshownCandidates(of: decision)
+        }
+        if !decision.rulesVersion.isEmpty {
+            self.rules = AppliedRules(version: decision.rulesVersion, removals: decision.ruleRemovals)
         }
     }
 
@@ -208,6 +225,45 @@ public struct LoggedDecision: Sendable, Hashable {
             return candidates
         } catch {
             throw WireError(error.code, "candidates: \(error.message)")
+        }
+    }
+
+    /// The format byte of the `rules` field (EVENTS.md §2.6).
+    public static let rulesFormat: UInt8 = 1
+
+    /// The value of the entry's `rules` field (EVENTS.md §2.6): format 1, the rules version as a
+    /// `str16`, then a `list<(str16 rule, u32 removed)>`.
+    public static func encodeRules(_ rules: AppliedRules, into buffer: inout ByteBuffer) {
+        buffer.writeInteger(rulesFormat)
+        buffer.writeString16(rules.version)
+        let written = rules.removals.prefix(Int(UInt16.max))
+        buffer.writeInteger(UInt16(written.count))
+        for removal in written {
+            buffer.writeString16(removal.rule)
+            buffer.writeInteger(UInt32(clamping: removal.removed))
+        }
+    }
+
+    /// Reads a `rules` field written by ``encodeRules(_:into:)``, all of it.
+    public static func decodeRules(_ buffer: inout ByteBuffer) throws(WireError) -> AppliedRules {
+        do throws(WireError) {
+            let format = try buffer.readRequired(UInt8.self, field: "format")
+            guard format == rulesFormat else {
+                throw WireError(.unsupportedVersion, "format \(format) is not supported (this reader knows \(rulesFormat))")
+            }
+            let version = try buffer.readString16(field: "rules_version")
+            let count = Int(try buffer.readRequired(UInt16.self, field: "removal count"))
+            var removals: [RuleRemoval] = []
+            removals.reserveCapacity(count)
+            for _ in 0..<count {
+                removals.append(RuleRemoval(rule: try buffer.readString16(field: "rule"), removed: Int(try buffer.readRequired(UInt32.self, field: "removed"))))
+            }
+            guard buffer.readableBytes == 0 else {
+                throw WireError(.malformedPayload, "\(buffer.readableBytes) bytes after \(count) removals")
+            }
+            return AppliedRules(version: version, removals: removals)
+        } catch {
+            throw WireError(error.code, "rules: \(error.message)")
         }
     }
 

@@ -88,6 +88,10 @@ public struct DecisionLogReader: Sendable {
             var buffer = ByteBuffer(bytes: candidates)
             decision.candidates = try LoggedDecision.decodeCandidates(&buffer)
         }
+        if let rules = fields["rules"] {
+            var buffer = ByteBuffer(bytes: rules)
+            decision.rules = try LoggedDecision.decodeRules(&buffer)
+        }
         return decision
     }
 }

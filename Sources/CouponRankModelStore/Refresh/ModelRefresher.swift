@@ -16,6 +16,8 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
     /// Each wait is `interval × (1 ± jitter)`.
     public let jitter: Double
     public let subscribe: Bool
+    /// The rules refreshed with the model, when the engine applies rules from Redis.
+    public let rules: (store: RulesStore, slot: RulesSlot)?
     /// Called with the fleet's exploration switch when a refresh reads it or a broadcast changes it.
     private let onExploration: (@Sendable (Bool) -> Void)?
     private let logger: Logger
@@ -30,6 +32,7 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
         interval: Duration = .seconds(3600),
         jitter: Double = 0.1,
         subscribe: Bool = true,
+        rules: (store: RulesStore, slot: RulesSlot)? = nil,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         logger: Logger,
         onExploration: (@Sendable (Bool) -> Void)? = nil
@@ -41,6 +44,7 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
         self.interval = interval
         self.jitter = jitter
         self.subscribe = subscribe
+        self.rules = rules
         self.logger = logger
         let outcomes: [(ModelReloadReport.Outcome, String)] = [(.swapped, "swapped"), (.unchanged, "unchanged"), (.keptPrevious, "kept_previous")]
         self.refreshes = Dictionary(uniqueKeysWithValues: outcomes.map { outcome, name in
@@ -114,6 +118,39 @@ public final class ModelRefresher: Service, ModelReloading, Sendable {
         if let onExploration, let enabled = try? await store.fleetExploration() {
             onExploration(enabled)
         }
+        var report = await reloadModel(reason: reason)
+        if let rules {
+            report.message += "; rules: " + (await reloadRules(rules.store, into: rules.slot, reason: reason))
+        }
+        return report
+    }
+
+    /// Swaps in the rules `current` names; says what it did. Rules removed from Redis stop
+    /// applying; rules from a file stay until Redis names others.
+    private func reloadRules(_ store: RulesStore, into slot: RulesSlot, reason: String) async -> String {
+        let served = slot.current
+        let metadata: Logger.Metadata = ["rules.refresh.reason": "\(reason)", "rules.version.previous": "\(served.rules.version)"]
+        do {
+            guard let version = try await store.currentVersion() else {
+                guard served.origin == "redis" else {
+                    return served.rules.isEmpty && served.rules.version.isEmpty ? "none published" : "none published; applying \(served.rules.version) (\(served.origin))"
+                }
+                slot.swap(to: .none, origin: "none")
+                logger.info("rules withdrawn from redis; no rules apply", metadata: metadata)
+                return "withdrawn; no rules apply"
+            }
+            guard version != served.rules.version else { return "\(version) already applied" }
+            let compiled = try await store.load(version: version)
+            slot.swap(to: compiled, origin: "redis")
+            logger.info("rules swapped", metadata: metadata.merging(["rules.version.current": "\(version)"]) { $1 })
+            return "now applying \(version) (\(compiled.ruleNames.count) rules)"
+        } catch {
+            logger.warning("rules refresh failed; previous rules kept", metadata: metadata.merging(["rules.refresh.message": "\(error.description)"]) { $1 })
+            return "kept \(served.rules.version.isEmpty ? "no rules" : served.rules.version): \(error.description)"
+        }
+    }
+
+    private func reloadModel(reason: String) async -> ModelReloadReport {
         let served = slot.current
         let report: ModelReloadReport
         do {

@@ -18,4 +18,11 @@ public struct ModelKeys: Sendable, Hashable {
 
     /// Hash: one immutable published model.
     public func entry(_ version: String) -> String { prefix + "model:entry:" + version }
+
+    /// String: the rules version engines apply (RULES.md §8).
+    public var rulesCurrent: String { prefix + "rules:current" }
+    /// List, newest first: published rules versions kept for rollback.
+    public var rulesHistory: String { prefix + "rules:history" }
+    /// Hash: one immutable published rules document.
+    public func rulesEntry(_ version: String) -> String { prefix + "rules:entry:" + version }
 }

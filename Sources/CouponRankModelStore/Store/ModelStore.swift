@@ -188,35 +188,18 @@ public struct ModelStore: Sendable {
     }
 
     private func trimHistory() async throws(ModelStoreError) {
-        let dropped = try await run(["LRANGE", keys.history, String(historyLimit), "-1"]).elements?.compactMap(\.text) ?? []
-        _ = try await run(["LTRIM", keys.history, "0", String(historyLimit - 1)])
-        let current = try await currentVersion()
-        let kept = Set(try await run(["LRANGE", keys.history, "0", "-1"]).elements?.compactMap(\.text) ?? [])
-        for version in Set(dropped) where version != current && !kept.contains(version) {
-            _ = try await run(["DEL", keys.entry(version)])
-        }
+        try await redis.trimHistory(keys.history, keep: historyLimit, current: keys.current, entry: keys.entry)
     }
 
     private func hash(_ key: String) async throws(ModelStoreError) -> [String: [UInt8]] {
-        let elements = try await run(["HGETALL", key]).elements ?? []
-        var fields: [String: [UInt8]] = [:]
-        var index = 0
-        while index + 1 < elements.count {
-            if let name = elements[index].text, let value = elements[index + 1].bytes { fields[name] = value }
-            index += 2
-        }
-        return fields
+        try await redis.hashFields(key)
     }
 
     private func run(_ arguments: [String]) async throws(ModelStoreError) -> RedisReply {
-        try await run(arguments.map { Array($0.utf8) })
+        try await redis.storeCommand(arguments)
     }
 
     private func run(_ arguments: [[UInt8]]) async throws(ModelStoreError) -> RedisReply {
-        do {
-            return try await redis.command(arguments)
-        } catch {
-            throw ModelStoreError(.redis, error.description)
-        }
+        try await redis.storeCommand(arguments)
     }
 }

@@ -1,3 +1,4 @@
+public import CouponRankCore
 public import CouponRankEngine
 public import CouponRankWire
 
@@ -17,7 +18,9 @@ extension RankResponse {
                 Item(couponID: $0.id, score: $0.score, probability: $0.probability, name: $0.name, propensity: $0.propensity)
             },
             eventID: decision.eventID,
-            policy: decision.exploration.policy.code
+            policy: decision.exploration.policy.code,
+            rulesVersion: decision.rulesVersion,
+            ruleRemovals: decision.ruleRemovals.map { RuleRemoval(rule: $0.rule, removed: UInt16(clamping: $0.removed)) }
         )
     }
 }
@@ -75,7 +78,11 @@ extension DecisionRequest {
             deadline: deadline,
             receivedAt: receivedAt,
             eventID: request.eventID.isEmpty ? nil : request.eventID,
-            policy: request.flags.contains(.noExploration) ? .noExploration : []
+            policy: request.flags.contains(.noExploration) ? .noExploration : [],
+            diversity: DiversityCaps(
+                maximumPerShop: request.maximumPerShop == 0 ? nil : Int(request.maximumPerShop),
+                maximumPerCategory: request.maximumPerCategory == 0 ? nil : Int(request.maximumPerCategory)
+            )
         )
     }
 }

@@ -15,6 +15,10 @@ public struct RankRequest: WireMessage, Hashable {
     public var eventID: String
     /// Revision 3.
     public var flags: Flags
+    /// Revision 4: at most this many returned coupons of one shop; 0 leaves it to the rules.
+    public var maximumPerShop: UInt16
+    /// Revision 4: at most this many returned coupons of one category; 0 leaves it to the rules.
+    public var maximumPerCategory: UInt16
 
     public struct Flags: OptionSet, Sendable, Hashable {
         public var rawValue: UInt16
@@ -33,7 +37,9 @@ public struct RankRequest: WireMessage, Hashable {
         candidateIDs: [String] = [],
         excludedIDs: [String] = [],
         eventID: String = "",
-        flags: Flags = []
+        flags: Flags = [],
+        maximumPerShop: UInt16 = 0,
+        maximumPerCategory: UInt16 = 0
     ) {
         self.easyID = easyID
         self.topK = topK
@@ -41,6 +47,8 @@ public struct RankRequest: WireMessage, Hashable {
         self.excludedIDs = excludedIDs
         self.eventID = eventID
         self.flags = flags
+        self.maximumPerShop = maximumPerShop
+        self.maximumPerCategory = maximumPerCategory
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -52,6 +60,8 @@ public struct RankRequest: WireMessage, Hashable {
         for id in excludedIDs { buffer.writeString16(id) }
         buffer.writeString16(eventID)
         buffer.writeInteger(flags.rawValue)
+        buffer.writeInteger(maximumPerShop)
+        buffer.writeInteger(maximumPerCategory)
     }
 
     public init(payload: inout ByteBuffer) throws(WireError) {
@@ -64,6 +74,8 @@ public struct RankRequest: WireMessage, Hashable {
         self.candidateIDs = try Self.readIDList(&payload, field: "candidate_ids")
         self.excludedIDs = try Self.readIDList(&payload, field: "excluded_ids")
         // A revision 1–2 client ends the payload here.
+        self.maximumPerShop = 0
+        self.maximumPerCategory = 0
         guard payload.readableBytes > 0 else {
             self.eventID = ""
             self.flags = []
@@ -71,6 +83,10 @@ public struct RankRequest: WireMessage, Hashable {
         }
         self.eventID = try payload.readString16(field: "event_id", maximumBytes: WireLimits.maximumEventIDBytes)
         self.flags = Flags(rawValue: try payload.readRequired(UInt16.self, field: "flags"))
+        // A revision 3 client ends the payload here.
+        guard payload.readableBytes > 0 else { return }
+        self.maximumPerShop = try payload.readRequired(UInt16.self, field: "max_per_shop")
+        self.maximumPerCategory = try payload.readRequired(UInt16.self, field: "max_per_category")
     }
 
     private static func readIDList(_ payload: inout ByteBuffer, field: String) throws(WireError) -> [String] {

@@ -65,6 +65,21 @@ public struct RankResponse: WireMessage, Hashable {
     public var eventID: String
     /// Revision 3: the policy that chose the items: 0 greedy, 1 ε-greedy, 2 softmax (MODEL.md §3.1).
     public var policy: UInt8
+    /// Revision 4: the rules version that filtered the candidates; empty when none applied.
+    public var rulesVersion: String
+    /// Revision 4: the rules that removed candidates, with how many each removed.
+    public var ruleRemovals: [RuleRemoval]
+
+    /// How many candidates one rule removed.
+    public struct RuleRemoval: Sendable, Hashable {
+        public var rule: String
+        public var removed: UInt16
+
+        public init(rule: String, removed: UInt16) {
+            self.rule = rule
+            self.removed = removed
+        }
+    }
 
     /// ``policy`` as MODEL.md names it; `policy_N` for a code this reader does not know.
     public var policyName: String {
@@ -82,7 +97,9 @@ public struct RankResponse: WireMessage, Hashable {
         timings: Timings = .init(),
         items: [Item],
         eventID: String = "",
-        policy: UInt8 = 0
+        policy: UInt8 = 0,
+        rulesVersion: String = "",
+        ruleRemovals: [RuleRemoval] = []
     ) {
         self.modelVersion = modelVersion
         self.degraded = degraded
@@ -90,6 +107,8 @@ public struct RankResponse: WireMessage, Hashable {
         self.items = items
         self.eventID = eventID
         self.policy = policy
+        self.rulesVersion = rulesVersion
+        self.ruleRemovals = ruleRemovals
     }
 
     public func encode(into buffer: inout ByteBuffer) {
@@ -110,6 +129,12 @@ public struct RankResponse: WireMessage, Hashable {
         buffer.writeInteger(policy)
         buffer.writeInteger(UInt16(items.count))
         for item in items { buffer.writeFloat64(item.propensity) }
+        buffer.writeString16(rulesVersion)
+        buffer.writeInteger(UInt16(ruleRemovals.count))
+        for removal in ruleRemovals {
+            buffer.writeString16(removal.rule)
+            buffer.writeInteger(removal.removed)
+        }
     }
 
     public init(payload: inout ByteBuffer) throws(WireError) {
@@ -135,6 +160,8 @@ public struct RankResponse: WireMessage, Hashable {
             )
         }
         self.items = items
+        self.rulesVersion = ""
+        self.ruleRemovals = []
         guard payload.readableBytes > 0 else {
             self.eventID = ""
             self.policy = 0
@@ -149,5 +176,17 @@ public struct RankResponse: WireMessage, Hashable {
         for index in items.indices {
             self.items[index].propensity = try payload.readFloat64(field: "propensity")
         }
+        // A revision 3 server ends the payload here.
+        guard payload.readableBytes > 0 else { return }
+        self.rulesVersion = try payload.readString16(field: "rules_version")
+        let removals = Int(try payload.readRequired(UInt16.self, field: "rule removal count"))
+        var ruleRemovals: [RuleRemoval] = []
+        ruleRemovals.reserveCapacity(min(removals, 1024))
+        for _ in 0..<removals {
+            ruleRemovals.append(
+                RuleRemoval(rule: try payload.readString16(field: "rule"), removed: try payload.readRequired(UInt16.self, field: "removed"))
+            )
+        }
+        self.ruleRemovals = ruleRemovals
     }
 }

@@ -23,6 +23,11 @@ struct ModelStoreOptions: ParsableArguments {
         logger.logLevel = .warning
         return ModelStore(redis: RedisClient(url: url, logger: logger), keys: ModelKeys(prefix: redisPrefix))
     }
+
+    func makeRulesStore() throws -> RulesStore {
+        let models = try makeStore()
+        return RulesStore(redis: models.redis, keys: models.keys)
+    }
 }
 
 /// Runs a store operation; a failure is printed plainly and exits 1.
@@ -132,6 +137,6 @@ struct ActivateModelCommand: AsyncParsableCommand {
     }
 }
 
-private func pad(_ text: String, _ width: Int) -> String {
+func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
 }

@@ -57,6 +57,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Serve this model file instead of the bundled one.")
     var model: String?
 
+    @Option(help: "Apply this rules document (proto-spec/RULES.md) until Redis names a current rules version.")
+    var rules: String?
+
     @Option(help: "Largest model document read, from a file or Redis, in bytes.")
     var maxModelBytes = ModelFile.defaultMaximumBytes
 
@@ -258,6 +261,7 @@ struct ServeCommand: AsyncParsableCommand {
             "config.default_budget_ms": "\(defaultBudgetMs)", "config.max_budget_ms": "\(maxBudgetMs)",
             "config.default_top_k": "\(defaultTopK)", "config.idle_timeout_s": "\(idleTimeoutS)",
             "config.model": "\(model ?? "bundled")",
+            "config.rules": "\(rules ?? "none")",
             "config.redis_url": "\(redisURL.flatMap { try? RedisURL(parsing: $0).description } ?? "none")",
             "config.redis_prefix": "\(redisPrefix)", "config.refresh_interval_s": "\(refreshIntervalS)",
             "config.admin_token": "\(effectiveAdminToken == nil ? "none" : "***")",
@@ -340,6 +344,14 @@ struct ServeCommand: AsyncParsableCommand {
             ]
         )
         let models = ModelSlot(scoringModel, origin: origin)
+        let rulesSlot = RulesSlot()
+        if let rules {
+            do {
+                rulesSlot.swap(to: try RulesFile.load(path: rules).rules, origin: "file")
+            } catch {
+                throw ValidationError("--rules: \(error.description)")
+            }
+        }
         let explorationSwitch = ExplorationSwitch(enabled: exploration == "on")
         let rewardToken = try effectiveRewardToken()
         var decisionWriter: EventStreamWriter<DecisionLog.Entry>?
@@ -365,7 +377,8 @@ struct ServeCommand: AsyncParsableCommand {
             models: models,
             defaultTopK: defaultTopK,
             sink: decisionWriter.map { DecisionLog(writer: $0, sampleRate: decisionLogSampleRate, candidatesRate: decisionLogCandidates) },
-            exploration: explorationSwitch
+            exploration: explorationSwitch,
+            rules: rulesSlot
         )
         let rewardLog = rewardWriter.map(RewardLog.init(writer:))
         let componentStates: @Sendable () -> [(name: String, state: String)] = { [decisionWriter, rewardWriter] in
@@ -395,6 +408,7 @@ struct ServeCommand: AsyncParsableCommand {
                 store: store,
                 slot: models,
                 interval: .seconds(refreshIntervalS),
+                rules: (RulesStore(redis: store.redis, keys: store.keys), rulesSlot),
                 logger: logger,
                 onExploration: { explorationSwitch.set(enabled: $0) }
             )
