@@ -44,6 +44,7 @@ public struct TestServer: Sendable {
         sink: (any DecisionSink)? = nil,
         exploration: ExplorationSwitch = ExplorationSwitch(),
         rewards: (any RewardSink)? = nil,
+        rules: RulesSlot = RulesSlot(),
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         var configuration = configuration
@@ -56,7 +57,7 @@ public struct TestServer: Sendable {
         let admissionController = AdmissionController(configuration: admission)
         let server = RPCServer(
             configuration: configuration,
-            engine: RankEngine(sources: sources, models: models, sink: sink, exploration: exploration),
+            engine: RankEngine(sources: sources, models: models, sink: sink, exploration: exploration, rules: rules),
             admission: admissionController,
             reloader: reloader,
             rewards: rewards,
