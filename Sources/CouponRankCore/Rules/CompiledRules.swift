@@ -6,7 +6,6 @@ public struct CompiledRules: Sendable {
     public let ruleNames: [String]
     /// The document's caps; a request may override them.
     public let diversity: DiversityCaps
-    public let frequencyCap: FrequencyCap?
     let userFields: [RuleField]
     let rules: [CompiledRule]
     let atoms: [CouponAtom]
@@ -20,13 +19,12 @@ public struct CompiledRules: Sendable {
     let shapes: [CompiledRule.Shape]
 
     /// No rules: every candidate is eligible.
-    public static let none = CompiledRules(version: "", ruleNames: [], diversity: .none, frequencyCap: nil, userFields: [], programs: [], atoms: [])
+    public static let none = CompiledRules(version: "", ruleNames: [], diversity: .none, userFields: [], programs: [], atoms: [])
 
     init(
         version: String,
         ruleNames: [String],
         diversity: DiversityCaps,
-        frequencyCap: FrequencyCap?,
         userFields: [RuleField],
         programs: [(when: UserCondition, exclude: [CouponStep])],
         atoms: [CouponAtom]
@@ -34,7 +32,6 @@ public struct CompiledRules: Sendable {
         self.version = version
         self.ruleNames = ruleNames
         self.diversity = diversity
-        self.frequencyCap = frequencyCap
         self.userFields = userFields
         self.atoms = atoms
         let words = max(1, (atoms.count + 63) / 64)
@@ -79,12 +76,6 @@ public struct CompiledRules: Sendable {
                 if let value, value < 0 { throw RulesError("diversity.\(name) is \(value); it must be 0 (no cap) or more") }
             }
         }
-        if let cap = document.frequencyCap {
-            guard cap.maximumImpressions >= 0 else { throw RulesError("frequency_cap.max_impressions must not be negative") }
-            guard cap.windowHours.isFinite, cap.windowHours > 0, cap.windowHours <= 24 * 90 else {
-                throw RulesError("frequency_cap.window_hours must be more than 0 and at most 2160 (90 days)")
-            }
-        }
         var builder = Builder(declared: document.fields)
         var names = Set<String>()
         var rules: [(when: UserCondition, exclude: [CouponStep])] = []
@@ -110,7 +101,6 @@ public struct CompiledRules: Sendable {
             version: document.version,
             ruleNames: document.rules.map(\.name),
             diversity: document.diversity ?? .none,
-            frequencyCap: document.frequencyCap,
             userFields: builder.userFields,
             programs: rules,
             atoms: builder.atoms
