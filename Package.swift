@@ -408,6 +408,8 @@ let package = Package(
                 "CouponRankClient",
                 "CouponRankWire",
                 "CouponRankTestSupport",
+                "CouponRankSources",
+                "CouponRankModelFile",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,12 +1,25 @@
-/// Diversity caps over one request's candidates: whether a coupon may take the next slot.
+/// Diversity caps and frequency-capped coupons over one request's candidates: whether a coupon
+/// may take the next slot, and whether it waits until no other can (RULES.md §5–§6).
 public struct DiversityConstraint: Sendable {
     public var caps: DiversityCaps
     /// The candidates the ranking's ``RankedCoupon/candidateIndex`` points into.
     public var candidates: [Coupon]
+    /// By candidate index: shown to the user up to the frequency cap; empty when none is.
+    public var demoted: [Bool]
 
-    public init(caps: DiversityCaps, candidates: [Coupon]) {
+    public init(caps: DiversityCaps, candidates: [Coupon], demoted: [Bool] = []) {
+        precondition(demoted.isEmpty || demoted.count == candidates.count, "one demotion flag per candidate")
         self.caps = caps
         self.candidates = candidates
+        self.demoted = demoted
+    }
+
+    /// Whether it changes anything.
+    public var isActive: Bool { caps.isActive || demoted.contains(true) }
+
+    @inline(__always)
+    public func isDemoted(_ item: RankedCoupon) -> Bool {
+        !demoted.isEmpty && demoted[item.candidateIndex]
     }
 
     /// Whether `item` may follow `ranked` without exceeding a cap. A linear scan of the slots

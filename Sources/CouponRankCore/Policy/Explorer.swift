@@ -36,8 +36,8 @@ public enum Explorer {
     /// (descending score, ties by ascending id, each id once), with the draws of `seed`.
     ///
     /// With `diversity`, each slot is drawn from the remaining coupons the caps still allow
-    /// (RULES.md §5), and its propensity is over those: a greedy ranking keeps score order and
-    /// skips what the caps refuse.
+    /// (RULES.md §5), demoted ones only when no other is allowed (§6), and its propensity is
+    /// over those: a greedy ranking keeps score order and skips what the caps refuse.
     public static func rank(
         _ order: [RankedCoupon],
         topK: Int,
@@ -45,7 +45,7 @@ public enum Explorer {
         seed: UInt64,
         diversity: DiversityConstraint? = nil
     ) -> Exploration {
-        if let diversity, diversity.caps.isActive {
+        if let diversity, diversity.isActive {
             return rank(order, topK: topK, policy: policy, seed: seed, capped: diversity)
         }
         let slots = min(topK, order.count)
@@ -131,10 +131,20 @@ public enum Explorer {
         var ranked: [RankedCoupon] = []
         ranked.reserveCapacity(min(topK, order.count))
         var remaining = Array(order.indices)
+        /// Positions in `remaining` that may take the next slot: those the caps allow and that are
+        /// not demoted, or, when there are none, those the caps allow.
+        func allowed() -> [Int] {
+            var preferred: [Int] = []
+            var fallback: [Int] = []
+            for position in remaining.indices where diversity.allows(order[remaining[position]], after: ranked) {
+                if diversity.isDemoted(order[remaining[position]]) { fallback.append(position) } else { preferred.append(position) }
+            }
+            return preferred.isEmpty ? fallback : preferred
+        }
         switch policy {
         case .greedy:
-            for index in order.indices where ranked.count < topK && diversity.allows(order[index], after: ranked) {
-                var item = order[index]
+            while ranked.count < topK, let first = allowed().first {
+                var item = order[remaining.remove(at: first)]
                 item.propensity = 1
                 item.choice = .best
                 ranked.append(item)
@@ -142,15 +152,15 @@ public enum Explorer {
             return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count)
         case .epsilonGreedy(let epsilon):
             for slot in stride(from: 1, through: topK, by: 1) {
-                let allowed = remaining.indices.filter { diversity.allows(order[remaining[$0]], after: ranked) }
-                guard !allowed.isEmpty else { break }
+                let candidates = allowed()
+                guard !candidates.isEmpty else { break }
                 let explores = PolicyRandom.exploreDraw(seed: seed, slot: slot) < epsilon
                 var pick = 0
                 if explores {
-                    pick = min(Int(PolicyRandom.pickDraw(seed: seed, slot: slot) * Double(allowed.count)), allowed.count - 1)
+                    pick = min(Int(PolicyRandom.pickDraw(seed: seed, slot: slot) * Double(candidates.count)), candidates.count - 1)
                 }
-                var item = order[remaining.remove(at: allowed[pick])]
-                let uniform = epsilon / Double(allowed.count)
+                var item = order[remaining.remove(at: candidates[pick])]
+                let uniform = epsilon / Double(candidates.count)
                 item.propensity = pick == 0 ? (1 - epsilon) + uniform : uniform
                 item.choice = []
                 if explores { item.choice.insert(.explored) }
@@ -162,8 +172,8 @@ public enum Explorer {
             guard let scoreMax = order.first?.score else {
                 return Exploration(policy: policy, seed: seed, ranked: [], eligible: 0)
             }
-            // The Gumbel order restricted to what the caps allow at each slot is a Plackett–Luce
-            // draw over the allowed coupons: the first allowed coupon in that order is the draw.
+            // The Gumbel order restricted to what may take each slot is a Plackett–Luce draw over
+            // those coupons: the first of them in that order is the draw.
             var normalizer = 0.0
             var keys: [Double] = []
             keys.reserveCapacity(order.count)
@@ -174,16 +184,15 @@ public enum Explorer {
             }
             remaining.sort { a, b in keys[a] != keys[b] ? keys[a] > keys[b] : order[a].id < order[b].id }
             while ranked.count < topK {
+                let candidates = allowed()
+                guard let chosen = candidates.first else { break }
                 var mass = 0.0
-                var chosen: Int?
-                var best: Int?
-                for position in remaining.indices where diversity.allows(order[remaining[position]], after: ranked) {
+                var best = Int.max
+                for position in candidates {
                     let index = remaining[position]
                     mass += softmaxWeight(score: order[index].score, scoreMax: scoreMax, temperature: temperature)
-                    if chosen == nil { chosen = position }
-                    if best.map({ index < $0 }) ?? true { best = index }
+                    best = min(best, index)
                 }
-                guard let chosen else { break }
                 let index = remaining.remove(at: chosen)
                 var item = order[index]
                 let weight = softmaxWeight(score: item.score, scoreMax: scoreMax, temperature: temperature)

@@ -6,6 +6,7 @@ public struct CompiledRules: Sendable {
     public let ruleNames: [String]
     /// The document's caps; a request may override them.
     public let diversity: DiversityCaps
+    public let frequencyCap: FrequencyCap?
     let userFields: [RuleField]
     let rules: [CompiledRule]
     let atoms: [CouponAtom]
@@ -19,12 +20,13 @@ public struct CompiledRules: Sendable {
     let shapes: [CompiledRule.Shape]
 
     /// No rules: every candidate is eligible.
-    public static let none = CompiledRules(version: "", ruleNames: [], diversity: .none, userFields: [], programs: [], atoms: [])
+    public static let none = CompiledRules(version: "", ruleNames: [], diversity: .none, frequencyCap: nil, userFields: [], programs: [], atoms: [])
 
     init(
         version: String,
         ruleNames: [String],
         diversity: DiversityCaps,
+        frequencyCap: FrequencyCap?,
         userFields: [RuleField],
         programs: [(when: UserCondition, exclude: [CouponStep])],
         atoms: [CouponAtom]
@@ -32,6 +34,7 @@ public struct CompiledRules: Sendable {
         self.version = version
         self.ruleNames = ruleNames
         self.diversity = diversity
+        self.frequencyCap = frequencyCap
         self.userFields = userFields
         self.atoms = atoms
         let words = max(1, (atoms.count + 63) / 64)
@@ -76,6 +79,12 @@ public struct CompiledRules: Sendable {
                 if let value, value < 0 { throw RulesError("diversity.\(name) is \(value); it must be 0 (no cap) or more") }
             }
         }
+        if let cap = document.frequencyCap {
+            guard cap.maximumImpressions >= 1 else { throw RulesError("frequency_cap.max_impressions must be 1 or more") }
+            guard (1...24 * 90).contains(cap.windowHours) else {
+                throw RulesError("frequency_cap.window_hours must be 1 to 2160 (90 days)")
+            }
+        }
         var builder = Builder(declared: document.fields)
         var names = Set<String>()
         var rules: [(when: UserCondition, exclude: [CouponStep])] = []
@@ -101,6 +110,7 @@ public struct CompiledRules: Sendable {
             version: document.version,
             ruleNames: document.rules.map(\.name),
             diversity: document.diversity ?? .none,
+            frequencyCap: document.frequencyCap,
             userFields: builder.userFields,
             programs: rules,
             atoms: builder.atoms

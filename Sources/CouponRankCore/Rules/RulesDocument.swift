@@ -1,5 +1,5 @@
-/// A rules document as published (proto-spec/RULES.md §2): eligibility rules and diversity
-/// caps, versioned like a model.
+/// A rules document as published (proto-spec/RULES.md §2): eligibility rules, diversity caps
+/// and a frequency cap, versioned like a model.
 public struct RulesDocument: Sendable, Hashable, Codable {
     public static let formatName = "couponrank-rules"
     public static let currentFormatVersion = 1
@@ -35,6 +35,7 @@ public struct RulesDocument: Sendable, Hashable, Codable {
     public var fields: [String: RuleFieldType]
     public var rules: [Rule]
     public var diversity: DiversityCaps?
+    public var frequencyCap: FrequencyCap?
 
     public init(
         version: String,
@@ -42,7 +43,8 @@ public struct RulesDocument: Sendable, Hashable, Codable {
         description: String? = nil,
         fields: [String: RuleFieldType] = [:],
         rules: [Rule],
-        diversity: DiversityCaps? = nil
+        diversity: DiversityCaps? = nil,
+        frequencyCap: FrequencyCap? = nil
     ) {
         self.format = Self.formatName
         self.formatVersion = Self.currentFormatVersion
@@ -52,6 +54,7 @@ public struct RulesDocument: Sendable, Hashable, Codable {
         self.fields = fields
         self.rules = rules
         self.diversity = diversity
+        self.frequencyCap = frequencyCap
     }
 
     enum CodingKeys: String, CodingKey {
@@ -63,6 +66,7 @@ public struct RulesDocument: Sendable, Hashable, Codable {
         case fields
         case rules
         case diversity
+        case frequencyCap = "frequency_cap"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -75,6 +79,7 @@ public struct RulesDocument: Sendable, Hashable, Codable {
         self.fields = try container.decodeIfPresent([String: RuleFieldType].self, forKey: .fields) ?? [:]
         self.rules = try container.decodeIfPresent([Rule].self, forKey: .rules) ?? []
         self.diversity = try container.decodeIfPresent(DiversityCaps.self, forKey: .diversity)
+        self.frequencyCap = try container.decodeIfPresent(FrequencyCap.self, forKey: .frequencyCap)
     }
 }
 
@@ -114,5 +119,24 @@ public struct DiversityCaps: Sendable, Hashable, Codable {
             maximumPerShop: stricter(maximumPerShop, other.maximumPerShop),
             maximumPerCategory: stricter(maximumPerCategory, other.maximumPerCategory)
         )
+    }
+}
+
+/// Demotes a coupon the user has been shown too often (RULES.md §6).
+public struct FrequencyCap: Sendable, Hashable, Codable {
+    /// A coupon shown to the user this many times or more in the window goes after every coupon
+    /// that has not been.
+    public var maximumImpressions: Int
+    /// The window, in hours; counted in whole clock hours (RULES.md §6).
+    public var windowHours: Int
+
+    public init(maximumImpressions: Int, windowHours: Int) {
+        self.maximumImpressions = maximumImpressions
+        self.windowHours = windowHours
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case maximumImpressions = "max_impressions"
+        case windowHours = "window_hours"
     }
 }

@@ -27,6 +27,8 @@ public struct RankEngine: Sendable {
     public let exploration: ExplorationSwitch
     /// The eligibility rules and diversity caps in use.
     public let rules: RulesSlot
+    /// What a frequency cap reads and feeds; without it a cap demotes nothing.
+    public let impressions: (any ImpressionHistory)?
 
     public init(
         sources: SourceFanOut,
@@ -34,7 +36,8 @@ public struct RankEngine: Sendable {
         defaultTopK: Int = 20,
         sink: (any DecisionSink)? = nil,
         exploration: ExplorationSwitch = ExplorationSwitch(),
-        rules: RulesSlot = RulesSlot()
+        rules: RulesSlot = RulesSlot(),
+        impressions: (any ImpressionHistory)? = nil
     ) {
         precondition(defaultTopK > 0, "the default top-k must be positive")
         self.sources = sources
@@ -43,6 +46,7 @@ public struct RankEngine: Sendable {
         self.sink = sink
         self.exploration = exploration
         self.rules = rules
+        self.impressions = impressions
     }
 
     /// Whether every source answers from memory, without waiting: then ``rankFromMemory(_:scratch:)``
@@ -113,14 +117,15 @@ public struct RankEngine: Sendable {
         let policy = request.policy.contains(.noExploration) || !exploration.isEnabled ? .greedy : model.exploration
         let seed = PolicyRandom.seed(eventID: eventID, modelVersion: model.version)
         let caps = rules.diversity.tightened(by: request.diversity)
+        let demoted = frequencyCapped(eligible, easyID: request.easyID, cap: rules.frequencyCap)
         let chosen: Exploration =
-            if policy.explores || caps.isActive {
+            if policy.explores || caps.isActive || !demoted.isEmpty {
                 Explorer.rank(
                     Ranker.top(eligible.count, of: eligible, scored: scores),
                     topK: query.topK,
                     policy: policy,
                     seed: seed,
-                    diversity: caps.isActive ? DiversityConstraint(caps: caps, candidates: eligible) : nil
+                    diversity: caps.isActive || !demoted.isEmpty ? DiversityConstraint(caps: caps, candidates: eligible, demoted: demoted) : nil
                 )
             } else {
                 Exploration(policy: .greedy, seed: seed, ranked: Ranker.top(query.topK, of: eligible, scored: scores), eligible: eligible.count)
@@ -150,7 +155,18 @@ public struct RankEngine: Sendable {
             )
         )
         sink?.record(decision)
+        if let cap = rules.frequencyCap, let impressions, !chosen.ranked.isEmpty {
+            impressions.record(easyID: request.easyID, shown: chosen.ranked.map(\.id), windowHours: cap.windowHours)
+        }
         return decision
+    }
+
+    /// By candidate: whether the user has been shown it up to the cap; empty when none has been
+    /// (or nothing is known yet: the cap fails open).
+    private func frequencyCapped(_ eligible: [Coupon], easyID: String, cap: FrequencyCap?) -> [Bool] {
+        guard let cap, let impressions, let counts = impressions.counts(easyID: easyID, windowHours: cap.windowHours) else { return [] }
+        guard counts.contains(where: { $0.value >= cap.maximumImpressions }) else { return [] }
+        return eligible.map { (counts[$0.id] ?? 0) >= cap.maximumImpressions }
     }
 
     static func rankError(_ error: SourceError) -> RankError {

@@ -54,12 +54,28 @@ public final class RedisClient: Sendable {
         return try result.get().checked()
     }
 
+    /// Runs several commands in one round trip; the replies in order. A reply that is a Redis
+    /// error is returned as such, not thrown.
+    public func pipeline(_ commands: [[[UInt8]]]) async throws(RedisError) -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        let result: Result<[RedisReply], RedisError>
+        do {
+            result = try await threadPool.runIfActive { self.blocking { connection throws(RedisError) in try connection.pipeline(commands) } }
+        } catch {
+            throw RedisError(.unavailable, "thread pool is shut down")
+        }
+        return try result.get()
+    }
+
     private func blockingCommand(_ arguments: [[UInt8]]) -> Result<RedisReply, RedisError> {
+        blocking { connection throws(RedisError) in try connection.command(arguments) }
+    }
+
+    private func blocking<T>(_ body: (RedisConnection) throws(RedisError) -> T) -> Result<T, RedisError> {
         state.withLock { state in
             do throws(RedisError) {
                 let connection = try connection(&state)
-                let reply = try connection.command(arguments)
-                return .success(reply)
+                return .success(try body(connection))
             } catch {
                 // A refusal during the backoff is not a new failure: it must not push the next attempt further out.
                 if error.code != .unavailable, state.connection?.isBroken ?? true {

@@ -372,13 +372,23 @@ struct ServeCommand: AsyncParsableCommand {
                 logger: logger
             )
         }
+        // Impression counts for a rules document's frequency cap (RULES.md §6): read and written
+        // only while the applied rules have one.
+        let impressions = try redisURL.map { url in
+            RedisImpressionHistory(
+                redis: RedisClient(url: try RedisURL(parsing: url), logger: logger),
+                configuration: .init(prefix: redisPrefix),
+                logger: logger
+            )
+        }
         let engine = RankEngine(
             sources: sources,
             models: models,
             defaultTopK: defaultTopK,
             sink: decisionWriter.map { DecisionLog(writer: $0, sampleRate: decisionLogSampleRate, candidatesRate: decisionLogCandidates) },
             exploration: explorationSwitch,
-            rules: rulesSlot
+            rules: rulesSlot,
+            impressions: impressions
         )
         let rewardLog = rewardWriter.map(RewardLog.init(writer:))
         let componentStates: @Sendable () -> [(name: String, state: String)] = { [decisionWriter, rewardWriter] in
@@ -460,6 +470,7 @@ struct ServeCommand: AsyncParsableCommand {
         var services: [any Service] = [upstreams.http]
         if let decisionWriter { services.append(decisionWriter) }
         if let rewardWriter { services.append(rewardWriter) }
+        if let impressions { services.append(impressions) }
         if !noOps {
             services.append(
                 OpsServer.makeApplication(
