@@ -91,14 +91,7 @@ public enum Explorer {
         }
         // Gumbel-top-k: sorting by score/T plus independent Gumbel noise draws a Plackett–Luce
         // ranking, and each coupon's key depends on its own score and id only.
-        var normalizer = 0.0
-        var keys: [Double] = []
-        keys.reserveCapacity(order.count)
-        for item in order {
-            let scaled = (item.score - scoreMax) / temperature
-            normalizer += exp(scaled)
-            keys.append(scaled + PolicyRandom.gumbel(seed: seed, couponID: item.id))
-        }
+        let (keys, normalizer) = gumbelKeys(order, scoreMax: scoreMax, temperature: temperature, seed: seed)
         let chosen = order.indices.sorted { a, b in
             keys[a] != keys[b] ? keys[a] > keys[b] : order[a].id < order[b].id
         }.prefix(slots)
@@ -174,14 +167,7 @@ public enum Explorer {
             }
             // The Gumbel order restricted to what may take each slot is a Plackett–Luce draw over
             // those coupons: the first of them in that order is the draw.
-            var normalizer = 0.0
-            var keys: [Double] = []
-            keys.reserveCapacity(order.count)
-            for item in order {
-                let scaled = (item.score - scoreMax) / temperature
-                normalizer += exp(scaled)
-                keys.append(scaled + PolicyRandom.gumbel(seed: seed, couponID: item.id))
-            }
+            let (keys, normalizer) = gumbelKeys(order, scoreMax: scoreMax, temperature: temperature, seed: seed)
             remaining.sort { a, b in keys[a] != keys[b] ? keys[a] > keys[b] : order[a].id < order[b].id }
             while ranked.count < topK {
                 let candidates = allowed()
@@ -202,6 +188,20 @@ public enum Explorer {
             }
             return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count, scoreMax: scoreMax, normalizer: normalizer)
         }
+    }
+
+    /// Each coupon's Gumbel-top-k key, `(sᵢ − scoreMax) / T` plus its Gumbel draw, and the
+    /// softmax normalizer `Σ exp((sᵢ − scoreMax) / T)`.
+    private static func gumbelKeys(_ order: [RankedCoupon], scoreMax: Double, temperature: Double, seed: UInt64) -> (keys: [Double], normalizer: Double) {
+        var normalizer = 0.0
+        var keys: [Double] = []
+        keys.reserveCapacity(order.count)
+        for item in order {
+            let scaled = (item.score - scoreMax) / temperature
+            normalizer += exp(scaled)
+            keys.append(scaled + PolicyRandom.gumbel(seed: seed, couponID: item.id))
+        }
+        return (keys, normalizer)
     }
 
     /// `exp((score − scoreMax) / T)`.

@@ -30,6 +30,16 @@ struct ModelStoreOptions: ParsableArguments {
     }
 }
 
+/// The bytes of a document to publish; a file that cannot be read is printed plainly and exits 1.
+func readDocument(_ path: String) throws -> Data {
+    do {
+        return try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        print("error: cannot read \(path): \(error.localizedDescription)")
+        throw ExitCode(1)
+    }
+}
+
 /// Runs a store operation; a failure is printed plainly and exits 1.
 func storeOperation<T>(_ operation: () async throws(ModelStoreError) -> T) async throws -> T {
     do {
@@ -55,13 +65,7 @@ struct PublishModelCommand: AsyncParsableCommand {
     @OptionGroup var store: ModelStoreOptions
 
     func run() async throws {
-        let document: Data
-        do {
-            document = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            print("error: cannot read \(file): \(error.localizedDescription)")
-            throw ExitCode(1)
-        }
+        let document = try readDocument(file)
         let modelStore = try store.makeStore()
         let info = try await storeOperation { () async throws(ModelStoreError) in try await modelStore.publish(document, activate: !noActivate) }
         print("published \(info.version) (\(info.kind), d=\(info.dimension), crc32 \(info.crc32))\(info.isCurrent ? "; now current" : "")")

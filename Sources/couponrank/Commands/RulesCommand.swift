@@ -48,13 +48,7 @@ struct PublishRulesCommand: AsyncParsableCommand {
     @OptionGroup var store: ModelStoreOptions
 
     func run() async throws {
-        let document: Data
-        do {
-            document = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            print("error: cannot read \(file): \(error.localizedDescription)")
-            throw ExitCode(1)
-        }
+        let document = try readDocument(file)
         let rulesStore = try store.makeRulesStore()
         let info = try await storeOperation { () async throws(ModelStoreError) in try await rulesStore.publish(document, activate: !noActivate) }
         print("published rules \(info.version) (\(info.rules) rules, crc32 \(info.crc32))\(info.isCurrent ? "; now current" : "")")
