@@ -11,7 +11,7 @@ struct CouponRankCommand: AsyncParsableCommand {
         version: "couponrank \(CouponRankCommand.version) (RPC protocol 1 revision 3, model format 2, events format 1)",
         subcommands: [
             ServeCommand.self, RankCommand.self, RewardCommand.self, HealthCommand.self, ModelCommand.self, AdminCommand.self,
-            ReplayCommand.self, TrainCommand.self, EvaluateCommand.self, SimulateCommand.self, StubsCommand.self,
+            ReplayCommand.self, TrainCommand.self, EvaluateCommand.self, SimulateCommand.self, StubsCommand.self, BatchCommand.self,
         ]
     )
 

@@ -33,8 +33,12 @@ public struct CustomerColumns: Sendable, Hashable {
     /// Whether the rows carry their user features.
     public var hasFeatures: Bool { !features.isEmpty }
 
-    /// The layout of `header`, with `numericColumns` read as numbers.
-    public init(header: [String], numericColumns: Set<String> = []) throws(BatchError) {
+    /// Every column but `easy_id`, read or not.
+    public var featureNames: [String] { names.indices.filter { $0 != easyIDIndex }.map { names[$0] } }
+
+    /// The layout of `header`, with `numericColumns` read as numbers; with `ignoresFeatures`, no
+    /// column but `easy_id` is read (each row must still have as many fields as the header).
+    public init(header: [String], numericColumns: Set<String> = [], ignoresFeatures: Bool = false) throws(BatchError) {
         let names = header.map { $0.trimmingSpaces }
         var seen = Set<String>()
         for (index, name) in names.enumerated() {
@@ -57,7 +61,7 @@ public struct CustomerColumns: Sendable, Hashable {
         }
         self.names = names
         self.easyIDIndex = easyIDIndex
-        self.features = names.indices.filter { $0 != easyIDIndex }.map { index in
+        self.features = ignoresFeatures ? [] : names.indices.filter { $0 != easyIDIndex }.map { index in
             Feature(index: index, name: names[index], kind: numericColumns.contains(names[index]) ? .numeric : .categorical)
         }
     }

@@ -15,8 +15,8 @@ public final class CustomerFileReader {
     private var nextLine: Int
     private var finished = false
 
-    /// Opens `path` and reads its header.
-    public init(path: String, numericColumns: Set<String> = []) throws(BatchError) {
+    /// Opens `path` and reads its header (``CustomerColumns`` says how the columns are read).
+    public init(path: String, numericColumns: Set<String> = [], ignoresFeatures: Bool = false) throws(BatchError) {
         let stream = try CountingFileStream(path: path)
         let csv: CSVReader
         do {
@@ -31,7 +31,7 @@ public final class CustomerFileReader {
         guard let header = try Self.record(csv, path: path, line: 1) else {
             throw BatchError(.invalidHeader, "\(path) is empty: a header with an easy_id column is expected")
         }
-        self.columns = try CustomerColumns(header: header, numericColumns: numericColumns)
+        self.columns = try CustomerColumns(header: header, numericColumns: numericColumns, ignoresFeatures: ignoresFeatures)
         nextLine += 1 + Self.lineBreaks(in: header)
     }
 

@@ -10,10 +10,11 @@ public struct ServerBatchRanker: BatchRanker {
     public let eventIDs: BatchEventIDs
     /// How long one call waits for its answer; also sent as its budget.
     public let timeout: Duration
-    /// Calls answered OVERLOADED are retried, after 5 ms, 10 ms, 20 ms, …, until this many were made.
+    /// Calls answered OVERLOADED are retried, after 5 ms, 10 ms, 20 ms, … (at most 1 s), until this
+    /// many were made: the server sheds what it cannot start in time, and a batch can wait.
     public let maximumAttempts: Int
 
-    public init(client: CouponRankClient, topK: Int, eventIDs: BatchEventIDs, timeout: Duration = .seconds(1), maximumAttempts: Int = 5) {
+    public init(client: CouponRankClient, topK: Int, eventIDs: BatchEventIDs, timeout: Duration = .seconds(1), maximumAttempts: Int = 10) {
         precondition((1...WireLimits.maximumTopK).contains(topK), "top-k must be in 1...\(WireLimits.maximumTopK)")
         precondition(maximumAttempts > 0)
         self.client = client
@@ -21,6 +22,19 @@ public struct ServerBatchRanker: BatchRanker {
         self.eventIDs = eventIDs
         self.timeout = timeout
         self.maximumAttempts = maximumAttempts
+    }
+
+    /// Refuses a file whose rows carry user features: they cannot be sent, and ranking with the
+    /// server's own features instead must be asked for (by reading the file with
+    /// `ignoresFeatures`, `--ignore-feature-columns`).
+    public static func check(_ columns: CustomerColumns, path: String) throws(BatchError) {
+        guard !columns.hasFeatures else {
+            throw BatchError(
+                .invalidOptions,
+                "\(path) has feature columns (\(columns.featureNames.joined(separator: ","))), but a server is sent only easy_id "
+                    + "and fetches the user features itself: rank in process, or pass --ignore-feature-columns"
+            )
+        }
     }
 
     public func rank(_ rows: [CustomerRow]) async throws(BatchError) -> [RowOutcome] {
@@ -64,7 +78,7 @@ public struct ServerBatchRanker: BatchRanker {
                     let code = error.serverError?.code ?? .internal
                     if code == .noCandidates { return .success(.noEligibleCoupon) }
                     if code == .overloaded, attempt < maximumAttempts {
-                        try? await Task.sleep(for: .milliseconds(5 << (attempt - 1)))
+                        try? await Task.sleep(for: .milliseconds(min(1000, 5 << (attempt - 1))))
                         attempt += 1
                         continue
                     }

@@ -127,9 +127,9 @@ struct EngineOptions: ParsableArguments {
         UpstreamSet(maximumConcurrentCalls: upstreamMaxInFlight)
     }
 
-    /// The three sources: each an HTTP upstream when its URL is given, else the in-process stub.
-    func makeSources(upstreams: UpstreamSet) -> SourceFanOut {
-        let generator = StubDataGenerator(
+    /// The data of the in-process stubs.
+    func makeStubGenerator() -> StubDataGenerator {
+        StubDataGenerator(
             configuration: .init(
                 catalogSize: catalogSize,
                 candidatesPerUser: candidates,
@@ -138,8 +138,12 @@ struct EngineOptions: ParsableArguments {
                 unseenCouponShare: stubUnseenCoupons
             )
         )
+    }
+
+    /// The three sources: each an HTTP upstream when its URL is given, else the in-process stub.
+    func makeSources(upstreams: UpstreamSet) -> SourceFanOut {
         let stubs = SourceFanOut.stubs(
-            generator,
+            makeStubGenerator(),
             latency: (
                 LatencyDistribution(parsing: userLatency)!,
                 LatencyDistribution(parsing: candidatesLatency)!,
