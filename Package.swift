@@ -482,6 +482,7 @@ let package = Package(
                 "CouponRankSources",
                 "CouponRankClient",
                 "CouponRankTestSupport",
+                .product(name: "CSV", package: "CSV.swift"),
             ],
             swiftSettings: swiftSettings
         ),

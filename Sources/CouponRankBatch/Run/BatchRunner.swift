@@ -39,6 +39,14 @@ public struct BatchProgress: Sendable, Hashable {
     /// The input's size, when known.
     public var totalBytes: Int?
     public var elapsed: Duration
+
+    public init(rowsRead: Int, rowsDone: Int, bytesRead: Int, totalBytes: Int?, elapsed: Duration) {
+        self.rowsRead = rowsRead
+        self.rowsDone = rowsDone
+        self.bytesRead = bytesRead
+        self.totalBytes = totalBytes
+        self.elapsed = elapsed
+    }
 }
 
 /// Ranks a customer file into an offer file: reads chunks of rows, ranks up to
