@@ -73,7 +73,7 @@ public struct CustomerColumns: Sendable, Hashable {
         }
         guard fields.count == names.count else {
             return .failure(
-                RowProblem(line: line, reason: .wrongColumnCount, message: "\(fields.count) fields, the header has \(names.count) columns")
+                RowProblem(line: line, reason: .wrongColumnCount, message: "\(fields.count) fields where the header has \(names.count)")
             )
         }
         let easyID = fields[easyIDIndex]

@@ -33,10 +33,15 @@ public final class CustomerFileReader {
         }
         self.columns = try CustomerColumns(header: header, numericColumns: numericColumns, ignoresFeatures: ignoresFeatures)
         nextLine += 1 + Self.lineBreaks(in: header)
+        bytesParsed += Self.bytes(of: header)
     }
 
-    /// Bytes of the file read so far (CSV.swift reads ahead up to 64 KiB).
+    /// Bytes of the file read so far (CSV.swift reads ahead up to 64 KiB of the rows returned).
     public var bytesRead: Int { stream.bytesRead }
+
+    /// Bytes of the records returned so far, header included: their fields, separators and line
+    /// ends, without the quotes (so about, and at most, their share of the file).
+    public private(set) var bytesParsed = 0
 
     /// The file's size, when it is a regular file.
     public var totalBytes: Int? { stream.size }
@@ -54,6 +59,7 @@ public final class CustomerFileReader {
                 break
             }
             nextLine += 1 + Self.lineBreaks(in: fields)
+            bytesParsed += Self.bytes(of: fields)
             chunk.records += 1
             switch columns.row(fields, line: line) {
             case .success(let row): chunk.rows.append(row)
@@ -75,6 +81,11 @@ public final class CustomerFileReader {
             throw BatchError(.input, "\(path): reading the record at line \(line) failed", underlying: error)
         }
         return fields
+    }
+
+    /// The bytes of a record without its quotes: fields, commas and one line end.
+    private static func bytes(of fields: [String]) -> Int {
+        fields.reduce(fields.count) { $0 + $1.utf8.count }
     }
 
     /// Line breaks inside quoted fields: a record spans one line more for each.

@@ -35,6 +35,7 @@ public struct BatchProgress: Sendable, Hashable {
     public var rowsRead: Int
     /// Data rows done: written to the output or skipped.
     public var rowsDone: Int
+    /// Bytes of the rows read (``CustomerFileReader/bytesParsed``).
     public var bytesRead: Int
     /// The input's size, when known.
     public var totalBytes: Int?
@@ -208,11 +209,11 @@ final class SerialReader: Sendable {
         self.reader = Mutex(reader)
     }
 
-    /// The next chunk and the bytes read after it; `nil` at the end.
+    /// The next chunk and the bytes parsed after it; `nil` at the end.
     func next(maximumRows: Int) throws(BatchError) -> (CustomerChunk, Int)? {
         try reader.withLock { reader throws(BatchError) -> (CustomerChunk, Int)? in
             guard let chunk = try reader.next(maximumRows: maximumRows) else { return nil }
-            return (chunk, reader.bytesRead)
+            return (chunk, reader.bytesParsed)
         }
     }
 }
