@@ -4,7 +4,7 @@
 public struct BatchError: Error, Sendable, CustomStringConvertible {
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: Sendable, Hashable {
-            case invalidHeader, invalidOptions, input, output, server
+            case invalidHeader, invalidOptions, input, output, server, model
         }
 
         private let base: Base
@@ -21,8 +21,11 @@ public struct BatchError: Error, Sendable, CustomStringConvertible {
         public static let input = Code(.input)
         /// The output cannot be created or written.
         public static let output = Code(.output)
-        /// The connection to the server was lost: every remaining row would fail.
+        /// The server cannot be reached, or the connection to it was lost: every remaining row
+        /// would fail.
         public static let server = Code(.server)
+        /// The model to rank with in process cannot be loaded (the model store).
+        public static let model = Code(.model)
 
         public var description: String {
             switch base {
@@ -31,6 +34,7 @@ public struct BatchError: Error, Sendable, CustomStringConvertible {
             case .input: "input"
             case .output: "output"
             case .server: "server"
+            case .model: "model"
             }
         }
     }

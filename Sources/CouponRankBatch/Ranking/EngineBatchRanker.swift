@@ -56,8 +56,8 @@ public struct EngineBatchRanker: BatchRanker {
         }
     }
 
-    /// As ``rankWaiting(_:)``, from memory; falls back to waiting (blocking this thread) never:
-    /// called only when ``RankEngine/answersFromMemory``.
+    /// As ``rankWaiting(_:)`` without suspending, for an engine that ``RankEngine/answersFromMemory``
+    /// (a source that then cannot answer from memory fails the row).
     func rankFromMemory(_ row: CustomerRow, scratch: inout ContextBatch) -> RowOutcome {
         let request = request(for: row)
         do {

@@ -126,21 +126,21 @@ struct BatchCommand: AsyncParsableCommand {
         let columns = reader.columns
         let eventIDs = BatchEventIDs(prefix: eventIdPrefix)!
         let format = OfferCSV(topK: topK)
-        let output = try OfferFileWriter(path: self.output)
 
         if let server {
-            do {
-                try ServerBatchRanker.check(columns, path: reader.path)
-            } catch {
-                output.discard()
-                throw error
-            }
+            try ServerBatchRanker.check(columns, path: reader.path)
             let client: CouponRankClient
             do {
                 client = try await CouponRankClient.connect(host: server.host, port: server.port)
             } catch {
-                output.discard()
                 throw BatchError(.server, "cannot connect to \(server.defaultValueDescription)", underlying: error)
+            }
+            let output: OfferFileWriter
+            do {
+                output = try OfferFileWriter(path: self.output)
+            } catch {
+                await client.close()
+                throw error
             }
             let runner = BatchRunner(
                 ranker: ServerBatchRanker(client: client, topK: topK, eventIDs: eventIDs, timeout: .milliseconds(budgetMs)),
@@ -169,8 +169,7 @@ struct BatchCommand: AsyncParsableCommand {
             do {
                 models.swap(to: try await store.loadCurrent(), origin: .redis)
             } catch {
-                output.discard()
-                throw BatchError(.invalidOptions, "no model loaded from \(store.redis.url): \(error)", underlying: error)
+                throw BatchError(.model, "no model loaded from \(store.redis.url)", underlying: error)
             }
         }
         for mismatch in columns.mismatches(with: models.current.model.definition.features) {
@@ -184,6 +183,7 @@ struct BatchCommand: AsyncParsableCommand {
             models: models,
             defaultTopK: topK
         )
+        let output = try OfferFileWriter(path: self.output)
         let runner = BatchRunner(
             ranker: EngineBatchRanker(engine: engine, topK: topK, eventIDs: eventIDs, budget: .milliseconds(budgetMs)),
             format: format,
