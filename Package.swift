@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/yaslab/CSV.swift", exact: "2.5.2"),
     ],
     targets: [
         // Pure domain: feature schema, contexts, models, batch scoring, ranking. No I/O.
@@ -209,6 +210,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `couponrank batch`: a customer CSV in, an offer CSV out, ranked by the engine in
+        // process or by a running server; streaming, ordered, bounded in memory.
+        .target(
+            name: "CouponRankBatch",
+            dependencies: [
+                "CouponRankCore",
+                "CouponRankEngine",
+                "CouponRankSources",
+                "CouponRankClient",
+                "CouponRankWire",
+                .product(name: "CSV", package: "CSV.swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "couponrank",
             dependencies: [
@@ -217,6 +233,7 @@ let package = Package(
                 "CouponRankEvents",
                 "CouponRankTraining",
                 "CouponRankSimulation",
+                "CouponRankBatch",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 "CouponRankCore",
@@ -258,11 +275,14 @@ let package = Package(
         .executableTarget(
             name: "couponrank-bench",
             dependencies: [
+                "CouponRankBatch",
                 "CouponRankCore",
+                "CouponRankEngine",
                 "CouponRankModelFile",
                 "CouponRankSources",
                 "CouponRankTraining",
                 "CouponRankEvents",
+                .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -452,6 +472,19 @@ let package = Package(
                 "CouponRankModelStore",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CouponRankBatchTests",
+            dependencies: [
+                "CouponRankBatch",
+                "CouponRankCore",
+                "CouponRankEngine",
+                "CouponRankSources",
+                "CouponRankClient",
+                "CouponRankTestSupport",
+                .product(name: "CSV", package: "CSV.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -44,7 +44,25 @@ struct ScoringBenchmark: ParsableCommand {
     @Option(help: "Time applying this many eligibility rules to the n candidates instead (RULES.md §7).")
     var rules: Int?
 
-    @Option(help: "With --rules: also write the results as JSON here.")
+    @Flag(help: "Time the engine's in-process rank rate instead: RankEngine.rankFromMemory over --users users on --threads threads (the ceiling of couponrank batch).")
+    var engineRate = false
+
+    @Option(help: "With --engine-rate: users ranked (easy_ids of couponrank batch --generate-example).")
+    var users = 200_000
+
+    @Option(help: "With --engine-rate: threads (default: the cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "With --engine-rate or --csv: coupons per user.")
+    var topK = 5
+
+    @Option(help: "Time CSV.swift instead: reading this customer file, and writing offer lines with CSVWriter and with OfferCSV.")
+    var csv: String?
+
+    @Option(help: "With --csv: the file's numeric columns, comma-separated.")
+    var numericColumns = ""
+
+    @Option(help: "With --rules, --engine-rate or --csv: also write the figures as JSON to this file.")
     var json: String?
 
     func validate() throws {
@@ -54,6 +72,7 @@ struct ScoringBenchmark: ParsableCommand {
         guard iterations > 0, rounds > 0 else { throw ValidationError("--iterations and --rounds must be positive") }
         if let rules { guard rules >= 0 else { throw ValidationError("--rules must not be negative") } }
         guard decisions > 0, (1...20).contains(shown) else { throw ValidationError("--decisions must be positive and --shown 1…20") }
+        guard users > 0, threads > 0, topK > 0 else { throw ValidationError("--users, --threads and --top-k must be positive") }
     }
 
     func run() throws {
@@ -67,11 +86,21 @@ struct ScoringBenchmark: ParsableCommand {
                     )
                 )
             }
-            if let json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(results).write(to: URL(fileURLWithPath: json))
-            }
+            try writeJSON(results)
+            return
+        }
+        if engineRate {
+            let result = try EngineRateBenchmark(users: users, threads: threads, topK: topK).run()
+            print(String(format: "engine: %d in-process ranks (top %d, greedy) on %d threads in %.2f s: %.0f ranks/s", result.ranks, topK, result.threads, result.seconds, result.ranksPerSecond))
+            try writeJSON(result)
+            return
+        }
+        if let csv {
+            let numeric = Set(numericColumns.split(separator: ",").map(String.init))
+            let result = try CSVBenchmark(path: csv, numericColumns: numeric, topK: topK, writtenRows: 100_000).run()
+            print(String(format: "read %d customer rows (CSV.swift CSVReader, checked and typed): %.2f µs/row", result.readRows, result.readMicrosecondsPerRow))
+            print(String(format: "offer lines, top %d: CSV.swift CSVWriter %.2f µs/row, OfferCSV %.2f µs/row", topK, result.csvWriterMicrosecondsPerRow, result.offerCSVMicrosecondsPerRow))
+            try writeJSON(result)
             return
         }
         if train {
@@ -122,6 +151,13 @@ struct ScoringBenchmark: ParsableCommand {
             }
         }
         if checksum.isNaN { print("checksum NaN") }
+    }
+
+    private func writeJSON(_ value: some Encodable) throws {
+        guard let json else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: URL(fileURLWithPath: json))
     }
 
     private func makeModel() throws -> ScoringModel {

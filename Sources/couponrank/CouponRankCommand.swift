@@ -12,6 +12,7 @@ struct CouponRankCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, RankCommand.self, RewardCommand.self, HealthCommand.self, ModelCommand.self, AdminCommand.self,
             ReplayCommand.self, TrainCommand.self, EvaluateCommand.self, SimulateCommand.self, StubsCommand.self, RulesCommand.self,
+            BatchCommand.self,
         ]
     )
 

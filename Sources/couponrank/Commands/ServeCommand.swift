@@ -54,65 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Coupons returned when a request asks for top_k 0.")
     var defaultTopK = 20
 
-    @Option(help: "Serve this model file instead of the bundled one.")
-    var model: String?
-
-    @Option(help: "Apply this rules document (proto-spec/RULES.md) until Redis names a current rules version.")
-    var rules: String?
-
-    @Option(help: "Largest model document read, from a file or Redis, in bytes.")
-    var maxModelBytes = ModelFile.defaultMaximumBytes
-
-    @Option(help: "Coupons in the stub catalog.")
-    var catalogSize = 3000
-
-    @Option(help: "Candidates per user from the stub candidate source.")
-    var candidates = 200
-
-    @Option(help: "Seed of the stub data.")
-    var seed: UInt64 = 20_261_124
-
-    @Option(help: "σ of the stub stats' log-normal noise: observed CTR = true click probability × exp(σ·N(0,1)); 0 observes the truth.")
-    var stubStatsNoise = 0.3
-
-    @Option(help: "Fraction of the stub catalog, 0...1, that the stub stats source never lists (new coupons: the engine uses the prior CTR/CVR); chosen per coupon from the seed.")
-    var stubUnseenCoupons = 0.0
-
-    @Option(help: "Injected latency of the user-features stub: none, fixed:5ms, uniform:2ms-8ms, lognormal:5ms,40ms.")
-    var userLatency = "none"
-
-    @Option(help: "Injected latency of the candidate stub.")
-    var candidatesLatency = "none"
-
-    @Option(help: "Injected latency of the stats stub.")
-    var statsLatency = "none"
-
-    @Option(help: "Base URL of the user-features service (UPSTREAMS.md), e.g. http://127.0.0.1:8081; default: in-process stub.")
-    var userFeaturesURL: String?
-
-    @Option(help: "Base URL of the candidate coupons service; default: in-process stub.")
-    var candidatesURL: String?
-
-    @Option(help: "Base URL of the CTR/CVR stats service; default: in-process stub.")
-    var statsURL: String?
-
-    @Option(help: "Calls in flight per upstream beyond which a call fails at once (source degraded).")
-    var upstreamMaxInFlight = 256
-
-    @Option(help: "Timeout of the user-features source, in milliseconds.")
-    var userTimeoutMs = 30
-
-    @Option(help: "Timeout of the candidate source, in milliseconds.")
-    var candidatesTimeoutMs = 40
-
-    @Option(help: "Timeout of the stats source, in milliseconds.")
-    var statsTimeoutMs = 30
-
-    @Option(help: "Model store, redis://[:password@]host:port[/db]. Without one the bundled or --model model is served.")
-    var redisURL: String?
-
-    @Option(help: "Key prefix of the model store.")
-    var redisPrefix = "couponrank:"
+    /// The model, the sources and their timeouts (shared with `couponrank batch`).
+    @OptionGroup var engineOptions: EngineOptions
 
     @Option(help: "Seconds between model refreshes from Redis (jittered ±10%).")
     var refreshIntervalS = 3600
@@ -180,32 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...WireLimits.maximumTopK).contains(defaultTopK) else {
             throw ValidationError("--default-top-k must be in 1...\(WireLimits.maximumTopK)")
         }
-        guard catalogSize > 0, candidates >= 0 else {
-            throw ValidationError("--catalog-size must be positive and --candidates non-negative")
-        }
-        guard stubStatsNoise.isFinite, stubStatsNoise >= 0 else {
-            throw ValidationError("--stub-stats-noise must be a finite σ of at least 0, got \(stubStatsNoise)")
-        }
-        guard (0...1).contains(stubUnseenCoupons) else {
-            throw ValidationError("--stub-unseen-coupons must be a fraction in 0...1, got \(stubUnseenCoupons)")
-        }
-        for (flag, value) in [("--user-latency", userLatency), ("--candidates-latency", candidatesLatency), ("--stats-latency", statsLatency)] {
-            guard LatencyDistribution(parsing: value) != nil else {
-                throw ValidationError("\(flag) '\(value)' is not none, fixed:D, uniform:D-D or lognormal:MEDIAN,P99")
-            }
-        }
-        for (flag, value) in [("--user-features-url", userFeaturesURL), ("--candidates-url", candidatesURL), ("--stats-url", statsURL)] {
-            if let value, !(value.hasPrefix("http://") || value.hasPrefix("https://")) {
-                throw ValidationError("\(flag) '\(value)' must start with http:// or https://")
-            }
-        }
         guard maxBufferedFrameBytes >= maxFrameBytes else {
             throw ValidationError("--max-buffered-frame-bytes must be at least --max-frame-bytes")
-        }
-        guard maxModelBytes > 0 else { throw ValidationError("--max-model-bytes must be positive") }
-        guard upstreamMaxInFlight > 0 else { throw ValidationError("--upstream-max-in-flight must be positive") }
-        guard userTimeoutMs > 0, candidatesTimeoutMs > 0, statsTimeoutMs > 0 else {
-            throw ValidationError("source timeouts must be positive")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be in 0...65535") }
@@ -220,13 +139,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard eventQueueCapacity > 0, eventStreamMaxlen > 0 else {
             throw ValidationError("--event-queue-capacity and --event-stream-maxlen must be positive")
-        }
-        if let url = redisURL {
-            do {
-                _ = try RedisURL(parsing: url)
-            } catch {
-                throw ValidationError("--redis-url: \(error.message)")
-            }
         }
     }
 
@@ -260,20 +172,20 @@ struct ServeCommand: AsyncParsableCommand {
             "config.max_queueing_ms": "\(maxQueueingMs)",
             "config.default_budget_ms": "\(defaultBudgetMs)", "config.max_budget_ms": "\(maxBudgetMs)",
             "config.default_top_k": "\(defaultTopK)", "config.idle_timeout_s": "\(idleTimeoutS)",
-            "config.model": "\(model ?? "bundled")",
-            "config.rules": "\(rules ?? "none")",
-            "config.redis_url": "\(redisURL.flatMap { try? RedisURL(parsing: $0).description } ?? "none")",
-            "config.redis_prefix": "\(redisPrefix)", "config.refresh_interval_s": "\(refreshIntervalS)",
+            "config.model": "\(engineOptions.model ?? "bundled")",
+            "config.rules": "\(engineOptions.rules ?? "none")",
+            "config.redis_url": "\(engineOptions.redisURL.flatMap { try? RedisURL(parsing: $0).description } ?? "none")",
+            "config.redis_prefix": "\(engineOptions.redisPrefix)", "config.refresh_interval_s": "\(refreshIntervalS)",
             "config.admin_token": "\(effectiveAdminToken == nil ? "none" : "***")",
             "config.reward_token": "\(rewardToken == nil && rewardTokenFile == nil ? "none" : "***")",
             "config.exploration": "\(exploration)",
-            "config.decision_log": "\(noDecisionLog || redisURL == nil ? "off" : "sample rate \(decisionLogSampleRate), candidates \(decisionLogCandidates)")",
+            "config.decision_log": "\(noDecisionLog || engineOptions.redisURL == nil ? "off" : "sample rate \(decisionLogSampleRate), candidates \(decisionLogCandidates)")",
             "config.event_queue_capacity": "\(eventQueueCapacity)", "config.event_stream_maxlen": "\(eventStreamMaxlen)",
-            "config.timeouts_ms": "user \(userTimeoutMs), candidates \(candidatesTimeoutMs), stats \(statsTimeoutMs)",
-            "config.upstream_max_in_flight": "\(upstreamMaxInFlight)",
+            "config.timeouts_ms": "user \(engineOptions.userTimeoutMs), candidates \(engineOptions.candidatesTimeoutMs), stats \(engineOptions.statsTimeoutMs)",
+            "config.upstream_max_in_flight": "\(engineOptions.upstreamMaxInFlight)",
         ]
-        metadata["config.sources"] = "user \(userFeaturesURL ?? "stub"), candidates \(candidatesURL ?? "stub"), stats \(statsURL ?? "stub")"
-        metadata["config.stubs"] = "catalog \(catalogSize), candidates \(candidates), seed \(seed), stats noise \(stubStatsNoise), unseen coupons \(stubUnseenCoupons)"
+        metadata["config.sources"] = "user \(engineOptions.userFeaturesURL ?? "stub"), candidates \(engineOptions.candidatesURL ?? "stub"), stats \(engineOptions.statsURL ?? "stub")"
+        metadata["config.stubs"] = "catalog \(engineOptions.catalogSize), candidates \(engineOptions.candidates), seed \(engineOptions.seed), stats noise \(engineOptions.stubStatsNoise), unseen coupons \(engineOptions.stubUnseenCoupons)"
         return metadata
     }
 
@@ -296,69 +208,19 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         MetricsSystem.bootstrap(metricsFactory)
 
-        let scoringModel: ScoringModel
-        let origin: ModelSlot.Origin
-        if let model {
-            scoringModel = try ModelFile.load(path: model, maximumBytes: maxModelBytes)
-            origin = .file
-        } else {
-            scoringModel = try BundledModel.load()
-            origin = .embedded
-        }
-        let generator = StubDataGenerator(
-            configuration: .init(
-                catalogSize: catalogSize,
-                candidatesPerUser: candidates,
-                seed: seed,
-                statsNoise: stubStatsNoise,
-                unseenCouponShare: stubUnseenCoupons
-            )
-        )
-        let stubs = SourceFanOut.stubs(
-            generator,
-            latency: (
-                LatencyDistribution(parsing: userLatency)!,
-                LatencyDistribution(parsing: candidatesLatency)!,
-                LatencyDistribution(parsing: statsLatency)!
-            )
-        )
-        let upstreams = UpstreamSet(maximumConcurrentCalls: upstreamMaxInFlight)
-        let sources = SourceFanOut(
-            userFeatures: userFeaturesURL.map { HTTPUserFeatureSource(upstream: upstreams.client("user_features", $0, .userFeatures)) }
-                ?? stubs.userFeatures,
-            candidates: candidatesURL.map { HTTPCandidateSource(upstream: upstreams.client("candidates", $0, .coupons)) }
-                ?? stubs.candidates,
-            stats: statsURL.map { HTTPStatsSource(upstream: upstreams.client("stats", $0, .stats)) } ?? stubs.stats,
-            timeouts: SourceTimeouts(
-                userFeatures: .milliseconds(userTimeoutMs),
-                candidates: .milliseconds(candidatesTimeoutMs),
-                stats: .milliseconds(statsTimeoutMs)
-            )
-        )
-        logger.info(
-            "sources configured",
-            metadata: [
-                "source.user_features": "\(userFeaturesURL ?? "stub")",
-                "source.candidates": "\(candidatesURL ?? "stub")",
-                "source.stats": "\(statsURL ?? "stub")",
-            ]
-        )
-        let models = ModelSlot(scoringModel, origin: origin)
-        let rulesSlot = RulesSlot()
-        if let rules {
-            do {
-                rulesSlot.swap(to: try RulesFile.load(path: rules).rules, origin: "file")
-            } catch {
-                throw ValidationError("--rules: \(error.description)")
-            }
-        }
+        let models = try engineOptions.loadModel()
+        let origin = models.current.origin
+        let upstreams = engineOptions.makeUpstreams()
+        let sources = engineOptions.makeSources(upstreams: upstreams)
+        logger.info("sources configured", metadata: engineOptions.sourceMetadata)
+        let rulesSlot = try engineOptions.loadRules()
         let explorationSwitch = ExplorationSwitch(enabled: exploration == "on")
         let rewardToken = try effectiveRewardToken()
         var decisionWriter: EventStreamWriter<DecisionLog.Entry>?
         var rewardWriter: EventStreamWriter<Reward>?
-        if let url = redisURL {
+        if let url = engineOptions.redisURL {
             let redisURL = try RedisURL(parsing: url)
-            let keys = EventKeys(prefix: redisPrefix)
+            let keys = EventKeys(prefix: engineOptions.redisPrefix)
             if !noDecisionLog {
                 decisionWriter = EventStreamWriter(
                     configuration: .init(url: redisURL, stream: keys.decisions, queueCapacity: eventQueueCapacity, maximumLength: eventStreamMaxlen),
@@ -374,14 +236,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         // Impression counts for a rules document's frequency cap (RULES.md §6): read and written
         // only while the applied rules have one.
-        let impressions = try redisURL.map { url in
+        let impressions = try engineOptions.redisURL.map { url in
             RedisImpressionHistory(
                 redis: RedisClient(url: try RedisURL(parsing: url), logger: logger),
-                configuration: .init(prefix: redisPrefix),
+                configuration: .init(prefix: engineOptions.redisPrefix),
                 logger: logger
             )
         }
-        let engine = RankEngine(
+        let engine = engineOptions.makeEngine(
             sources: sources,
             models: models,
             defaultTopK: defaultTopK,
@@ -407,13 +269,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         )
         var refresher: ModelRefresher?
-        if let url = redisURL {
-            let redisURL = try RedisURL(parsing: url)
-            let store = ModelStore(
-                redis: RedisClient(url: redisURL, logger: logger),
-                keys: ModelKeys(prefix: redisPrefix),
-                maximumDocumentBytes: maxModelBytes
-            )
+        if let store = try engineOptions.makeModelStore(logger: logger) {
             let modelRefresher = ModelRefresher(
                 store: store,
                 slot: models,
@@ -426,7 +282,7 @@ struct ServeCommand: AsyncParsableCommand {
             if report.outcome != .swapped {
                 logger.warning(
                     "no model loaded from redis; serving the \(origin) model",
-                    metadata: ["redis.url": "\(redisURL)", "model.refresh.message": "\(report.message)"]
+                    metadata: ["redis.url": "\(store.redis.url)", "model.refresh.message": "\(report.message)"]
                 )
             }
             refresher = modelRefresher
