@@ -281,6 +281,18 @@ extension RulesTests {
         }
     }
 
+    /// The contract check asked for `top_k=303&max_per_category=65535` over 200 candidates: a cap
+    /// that binds nothing and a page longer than the candidates give every candidate once.
+    @Test(arguments: [ExplorationPolicy.greedy, .epsilonGreedy(epsilon: 0.3), .softmax(temperature: 0.5)])
+    func aPageLongerThanTheCandidatesUnderALooseCapShowsEveryCandidateOnce(policy: ExplorationPolicy) {
+        var rng = SplitMix64(seed: 3)
+        let (order, candidates) = Self.randomOrder(&rng, count: 200)
+        let caps = DiversityCaps(maximumPerShop: 65535, maximumPerCategory: 65535)
+        let ranked = Explorer.rank(order, topK: 303, policy: policy, seed: 8, diversity: DiversityConstraint(caps: caps, candidates: candidates)).ranked
+        #expect(Set(ranked.map(\.id)) == Set(order.map(\.id)) && ranked.count == 200)
+        if policy == .greedy { #expect(ranked.map(\.id) == order.map(\.id)) }
+    }
+
     @Test(arguments: [ExplorationPolicy.epsilonGreedy(epsilon: 0.3), .softmax(temperature: 0.5)])
     func exploringPoliciesRespectTheCapsWithPropensitiesInZeroOne(policy: ExplorationPolicy) {
         var rng = SplitMix64(seed: 9)

@@ -124,15 +124,20 @@ public enum Explorer {
         var ranked: [RankedCoupon] = []
         ranked.reserveCapacity(min(topK, order.count))
         var remaining = Array(order.indices)
+        var taken = diversity.nothingTaken()
         /// Positions in `remaining` that may take the next slot: those the caps allow and that are
         /// not demoted, or, when there are none, those the caps allow.
         func allowed() -> [Int] {
             var preferred: [Int] = []
             var fallback: [Int] = []
-            for position in remaining.indices where diversity.allows(order[remaining[position]], after: ranked) {
+            for position in remaining.indices where diversity.allows(order[remaining[position]], after: taken) {
                 if diversity.isDemoted(order[remaining[position]]) { fallback.append(position) } else { preferred.append(position) }
             }
             return preferred.isEmpty ? fallback : preferred
+        }
+        func append(_ item: RankedCoupon) {
+            diversity.take(item, into: &taken)
+            ranked.append(item)
         }
         switch policy {
         case .greedy:
@@ -140,7 +145,7 @@ public enum Explorer {
                 var item = order[remaining.remove(at: first)]
                 item.propensity = 1
                 item.choice = .best
-                ranked.append(item)
+                append(item)
             }
             return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count)
         case .epsilonGreedy(let epsilon):
@@ -158,7 +163,7 @@ public enum Explorer {
                 item.choice = []
                 if explores { item.choice.insert(.explored) }
                 if pick == 0 { item.choice.insert(.best) }
-                ranked.append(item)
+                append(item)
             }
             return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count)
         case .softmax(let temperature):
@@ -184,7 +189,7 @@ public enum Explorer {
                 let weight = softmaxWeight(score: item.score, scoreMax: scoreMax, temperature: temperature)
                 item.propensity = softmaxPropensity(weight: weight, remainingMass: mass)
                 item.choice = index == best ? .best : []
-                ranked.append(item)
+                append(item)
             }
             return Exploration(policy: policy, seed: seed, ranked: ranked, eligible: order.count, scoreMax: scoreMax, normalizer: normalizer)
         }
