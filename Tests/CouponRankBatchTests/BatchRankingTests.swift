@@ -64,14 +64,16 @@ import Testing
             outputName: "in-process.csv"
         )
         let overServer = try await TestServer.with { server in
-            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
-            defer { Task { await client.close() } }
-            return try await Batch.run(
+            var clients: [CouponRankClient] = []
+            for _ in 0..<3 { clients.append(try await CouponRankClient.connectForTesting(host: server.host, port: server.port)) }
+            let result = try await Batch.run(
                 file.path,
-                ranker: ServerBatchRanker(client: client, topK: 5, eventIDs: BatchEventIDs()!, timeout: .seconds(20)),
+                ranker: ServerBatchRanker(clients: clients, topK: 5, eventIDs: BatchEventIDs()!, timeout: .seconds(20)),
                 configuration: .waiting(maximumInFlight: 32),
                 outputName: "server.csv"
             )
+            for client in clients { await client.close() }
+            return result
         }
         let expected = try Data(contentsOf: URL(fileURLWithPath: inProcess.output))
         #expect(try Data(contentsOf: URL(fileURLWithPath: overServer.output)) == expected)

@@ -41,6 +41,9 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(help: "Rank on this running engine, HOST:PORT, instead of in process. Sends only easy_id.")
     var server: ServerAddress?
 
+    @Option(help: "With --server: connections to it (the server ranks each connection's requests on one event loop, so one connection uses one of its cores).")
+    var connections = 4
+
     @Option(help: "Offers per customer.")
     var topK = 5
 
@@ -87,6 +90,7 @@ struct BatchCommand: AsyncParsableCommand {
         guard (1...WireLimits.maximumTopK).contains(topK) else { throw ValidationError("--top-k must be in 1...\(WireLimits.maximumTopK)") }
         guard budgetMs > 0 else { throw ValidationError("--budget-ms must be positive") }
         guard maxInFlight > 0 else { throw ValidationError("--max-in-flight must be positive") }
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be in 1...64") }
         guard BatchEventIDs(prefix: eventIdPrefix) != nil else {
             throw ValidationError(
                 "--event-id-prefix must be 1 to \(BatchEventIDs.maximumPrefixBytes) bytes of A-Z a-z 0-9 . _ : -, got '\(eventIdPrefix)'"
@@ -129,21 +133,27 @@ struct BatchCommand: AsyncParsableCommand {
 
         if let server {
             try ServerBatchRanker.check(columns, path: reader.path)
-            let client: CouponRankClient
+            var clients: [CouponRankClient] = []
+            func closeAll() async {
+                for client in clients { await client.close() }
+            }
             do {
-                client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                for _ in 0..<connections {
+                    clients.append(try await CouponRankClient.connect(host: server.host, port: server.port))
+                }
             } catch {
+                await closeAll()
                 throw BatchError(.server, "cannot connect to \(server.defaultValueDescription)", underlying: error)
             }
             let output: OfferFileWriter
             do {
                 output = try OfferFileWriter(path: self.output)
             } catch {
-                await client.close()
+                await closeAll()
                 throw error
             }
             let runner = BatchRunner(
-                ranker: ServerBatchRanker(client: client, topK: topK, eventIDs: eventIDs, timeout: .milliseconds(budgetMs)),
+                ranker: ServerBatchRanker(clients: clients, topK: topK, eventIDs: eventIDs, timeout: .milliseconds(budgetMs)),
                 format: format,
                 configuration: .waiting(maximumInFlight: maxInFlight)
             )
@@ -155,10 +165,10 @@ struct BatchCommand: AsyncParsableCommand {
                     onProblem: console.problem,
                     onProgress: console.progress
                 )
-                await client.close()
+                await closeAll()
                 return summary
             } catch {
-                await client.close()
+                await closeAll()
                 throw error
             }
         }
