@@ -12,6 +12,7 @@ import Testing
 @Suite struct BatchRankingTests {
     @Test func inProcessOffersAreTheEnginesOnlineDecisionsInInputOrderAndBadRowsAreSkippedByLine() async throws {
         let file = try CustomerFile.generated(rows: 300)
+        defer { CustomerFile.remove(file.path) }
         let engine = try Batch.engine()
         let result = try await Batch.run(file.path, ranker: EngineBatchRanker(engine: engine, topK: 5, eventIDs: BatchEventIDs()!))
 
@@ -37,6 +38,7 @@ import Testing
 
     @Test func sourcesThatMustBeWaitedForGiveTheSameOffers() async throws {
         let file = try CustomerFile.generated(rows: 120)
+        defer { CustomerFile.remove(file.path) }
         let inMemory = try await Batch.run(
             file.path,
             ranker: EngineBatchRanker(engine: try Batch.engine(), topK: 5, eventIDs: BatchEventIDs()!),
@@ -58,20 +60,23 @@ import Testing
 
     @Test func serverModeOverARealServerWritesTheSameFileAsInProcess() async throws {
         let file = try CustomerFile.generated(rows: 300)
+        defer { CustomerFile.remove(file.path) }
         let inProcess = try await Batch.run(
             file.path,
             ranker: EngineBatchRanker(engine: try Batch.engine(), topK: 5, eventIDs: BatchEventIDs()!),
             outputName: "in-process.csv"
         )
         let overServer = try await TestServer.with { server in
-            let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
-            defer { Task { await client.close() } }
-            return try await Batch.run(
+            var clients: [CouponRankClient] = []
+            for _ in 0..<3 { clients.append(try await CouponRankClient.connectForTesting(host: server.host, port: server.port)) }
+            let result = try await Batch.run(
                 file.path,
-                ranker: ServerBatchRanker(client: client, topK: 5, eventIDs: BatchEventIDs()!, timeout: .seconds(20)),
+                ranker: ServerBatchRanker(clients: clients, topK: 5, eventIDs: BatchEventIDs()!, timeout: .seconds(20)),
                 configuration: .waiting(maximumInFlight: 32),
                 outputName: "server.csv"
             )
+            for client in clients { await client.close() }
+            return result
         }
         let expected = try Data(contentsOf: URL(fileURLWithPath: inProcess.output))
         #expect(try Data(contentsOf: URL(fileURLWithPath: overServer.output)) == expected)
@@ -86,6 +91,7 @@ import Testing
 
     @Test func aServerIsNotGivenAFileWithFeatureColumnsUnlessTheyAreIgnored() async throws {
         let path = try CustomerFile.write("easy_id,age,segment\n1000000,41,vip\n1000001,,new\n")
+        defer { CustomerFile.remove(path) }
         let read = try CustomerFileReader(path: path, numericColumns: ["age"])
         #expect(throws: BatchError.self) { try ServerBatchRanker.check(read.columns, path: path) }
 
@@ -120,6 +126,7 @@ import Testing
             text += ([easyID] + numbers + categories).joined(separator: ",") + "\n"
         }
         let path = try CustomerFile.write(text)
+        defer { CustomerFile.remove(path) }
         let numeric: Set = ["age", "tenure_days", "purchases_90d", "avg_order_value"]
         let engine = try Batch.engine(sources: SourceFanOut.stubs(generator, timeouts: TestServer.relaxedTimeouts).withUserFeaturesFromRows())
         let result = try await Batch.run(path, ranker: EngineBatchRanker(engine: engine, topK: 5, eventIDs: BatchEventIDs()!), numericColumns: numeric)
@@ -153,6 +160,7 @@ import Testing
         let path = try CustomerFile.write(
             "easy_id,age,segment\n1000000,41,vip\n,30,new\n1000002,forty,new\n1000003,nan,new\n1000004, 52 ,regular\n1000005,,\n1000006,1e2\n"
         )
+        defer { CustomerFile.remove(path) }
         let result = try await Batch.run(
             path,
             ranker: EngineBatchRanker(engine: try Batch.engine(sources: .stubs(TestServer.generator).withUserFeaturesFromRows()), topK: 3, eventIDs: BatchEventIDs()!),
@@ -169,6 +177,7 @@ import Testing
         let path = try CustomerFile.write(
             "easy_id\r\n\"1000,1\"\r\n\"say \"\"hi\"\"\"\r\n\"two\r\nlines\"\r\nx,y\r\n1000002\r\n\"a\nb\"\r\n,\r\n"
         )
+        defer { CustomerFile.remove(path) }
         let engine = try Batch.engine()
         let result = try await Batch.run(path, ranker: EngineBatchRanker(engine: engine, topK: 2, eventIDs: BatchEventIDs()!), topK: 2)
         let lines = try OfferLine.read(result.output, topK: 2)
@@ -184,6 +193,7 @@ import Testing
     @Test func invalidUTF8StopsTheRunAndLeavesNoOutput() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("customers.csv").path
         var bytes = Array("easy_id\n1000000\n".utf8) + [0x31, 0xFF, 0xFE, 0x0A]
         bytes += Array("1000002\n".utf8)
@@ -200,6 +210,7 @@ import Testing
 
     @Test func aUserWithoutCandidatesHasNoEligibleCoupon() async throws {
         let path = try CustomerFile.write("easy_id\nknown\nnobody\n")
+        defer { CustomerFile.remove(path) }
         let generator = TestServer.generator
         let sources = SourceFanOut(
             userFeatures: StubUserFeatureSource(generator: generator),

@@ -13,13 +13,18 @@ struct CustomerFile {
     var good: [CustomerRow] = []
     var bad: [(line: Int, reason: RowProblem.Reason)] = []
 
-    /// A file in a fresh temporary directory; `lines` are joined by `newline`.
+    /// `text` as a file in a fresh temporary directory (``remove(_:)`` removes it).
     static func write(_ text: String) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("customers.csv").path
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return path
+    }
+
+    /// Removes the directory `write` made for the file at `path`, and whatever the run put beside it.
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(at: URL(fileURLWithPath: path).deletingLastPathComponent())
     }
 
     /// `rows` customers, one `easy_id` column; every 23rd row is bad, in turn: a row of two

@@ -1,6 +1,6 @@
-public import CouponRankCore
+import CouponRankCore
 public import CouponRankEngine
-public import CouponRankSources
+import CouponRankSources
 
 /// Ranks rows in process with the engine `couponrank serve` runs: the same sources, model and
 /// decision (``RankEngine/decide(_:inputs:scratch:)``), greedy, with a deterministic event id per
@@ -92,25 +92,5 @@ public struct EngineBatchRanker: BatchRanker {
 
     static func outcome(_ error: RankError) -> RowOutcome {
         error.code == .noCandidates ? .noEligibleCoupon : .failed(reason: error.code.name)
-    }
-}
-
-/// The user-features source of an engine whose rows bring their own features: answers at once
-/// with no features, which ``EngineBatchRanker`` replaces with the row's.
-public struct RowUserFeatureSource: UserFeatureSource {
-    public init() {}
-
-    public var answersImmediately: Bool { true }
-
-    public func userFeatures(for easyID: String, deadline: ContinuousClock.Instant) async throws -> UserFeatures { .unknown }
-
-    public func userFeaturesFromMemory(for easyID: String) -> UserFeatures? { .unknown }
-}
-
-extension SourceFanOut {
-    /// These sources with the user features taken from the rows instead of fetched: candidates
-    /// and statistics still come from their sources.
-    public func withUserFeaturesFromRows() -> SourceFanOut {
-        SourceFanOut(userFeatures: RowUserFeatureSource(), candidates: candidates, stats: stats, timeouts: timeouts, metrics: metrics)
     }
 }

@@ -1,11 +1,13 @@
 public import CouponRankClient
 import CouponRankWire
 
-/// Ranks rows on a running engine over the binary protocol, every row of a chunk at once on one
-/// multiplexed connection. Only the easy_id travels (PROTOCOL.md's Rank has no user features):
-/// the server's own sources provide the user features.
+/// Ranks rows on a running engine over the binary protocol, every row of a chunk at once, over
+/// one or more multiplexed connections (a row goes to connection `line % count`: a server decides
+/// a connection's in-memory ranks on that connection's event loop, so one connection keeps one
+/// core busy). Only the easy_id travels (PROTOCOL.md's Rank has no user features): the server's
+/// own sources provide the user features.
 public struct ServerBatchRanker: BatchRanker {
-    public let client: CouponRankClient
+    public let clients: [CouponRankClient]
     public let topK: Int
     public let eventIDs: BatchEventIDs
     /// How long one call waits for its answer; also sent as its budget.
@@ -14,10 +16,11 @@ public struct ServerBatchRanker: BatchRanker {
     /// many were made: the server sheds what it cannot start in time, and a batch can wait.
     public let maximumAttempts: Int
 
-    public init(client: CouponRankClient, topK: Int, eventIDs: BatchEventIDs, timeout: Duration = .seconds(1), maximumAttempts: Int = 10) {
+    public init(clients: [CouponRankClient], topK: Int, eventIDs: BatchEventIDs, timeout: Duration = .seconds(1), maximumAttempts: Int = 10) {
+        precondition(!clients.isEmpty, "at least one connection")
         precondition((1...WireLimits.maximumTopK).contains(topK), "top-k must be in 1...\(WireLimits.maximumTopK)")
         precondition(maximumAttempts > 0)
-        self.client = client
+        self.clients = clients
         self.topK = topK
         self.eventIDs = eventIDs
         self.timeout = timeout
@@ -60,6 +63,7 @@ public struct ServerBatchRanker: BatchRanker {
             eventID: eventIDs.id(line: row.line),
             flags: .noExploration
         )
+        let client = clients[row.line % clients.count]
         var attempt = 1
         while true {
             do {

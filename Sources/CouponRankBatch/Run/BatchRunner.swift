@@ -1,54 +1,6 @@
+import CouponRankCore
 public import NIOPosix
 import Synchronization
-
-/// How much of the input is in flight at once.
-public struct BatchConfiguration: Sendable, Hashable {
-    /// Data rows read, ranked and written together.
-    public var rowsPerChunk: Int
-    /// Chunks read but not yet written, at most: bounds the memory (this many chunks of input,
-    /// outcomes and output bytes) and, with ``rowsPerChunk``, the rows being ranked at once.
-    public var chunksInFlight: Int
-
-    public init(rowsPerChunk: Int, chunksInFlight: Int) {
-        precondition(rowsPerChunk > 0 && chunksInFlight > 0)
-        self.rowsPerChunk = rowsPerChunk
-        self.chunksInFlight = chunksInFlight
-    }
-
-    /// For ranking that is CPU work only (in process, sources in memory): two chunks per core, so
-    /// that each core has the next one queued while the finished one is written.
-    public static func cpuBound(cores: Int) -> BatchConfiguration {
-        BatchConfiguration(rowsPerChunk: 128, chunksInFlight: 2 * max(1, cores))
-    }
-
-    /// For ranking that waits (a server, upstream sources): about `maximumInFlight` rows at once,
-    /// in chunks of 16.
-    public static func waiting(maximumInFlight: Int) -> BatchConfiguration {
-        let rows = min(16, max(1, maximumInFlight))
-        return BatchConfiguration(rowsPerChunk: rows, chunksInFlight: max(1, maximumInFlight / rows))
-    }
-}
-
-/// Where a run is, after each chunk written.
-public struct BatchProgress: Sendable, Hashable {
-    /// Data rows read so far.
-    public var rowsRead: Int
-    /// Data rows done: written to the output or skipped.
-    public var rowsDone: Int
-    /// Bytes of the rows read (``CustomerFileReader/bytesParsed``).
-    public var bytesRead: Int
-    /// The input's size, when known.
-    public var totalBytes: Int?
-    public var elapsed: Duration
-
-    public init(rowsRead: Int, rowsDone: Int, bytesRead: Int, totalBytes: Int?, elapsed: Duration) {
-        self.rowsRead = rowsRead
-        self.rowsDone = rowsDone
-        self.bytesRead = bytesRead
-        self.totalBytes = totalBytes
-        self.elapsed = elapsed
-    }
-}
 
 /// Ranks a customer file into an offer file: reads chunks of rows, ranks up to
 /// ``BatchConfiguration/chunksInFlight`` of them concurrently, and writes each chunk's lines in
@@ -181,7 +133,7 @@ public struct BatchRunner<Ranker: BatchRanker>: Sendable {
 }
 
 /// A ranked chunk: its output lines, formatted by the task that ranked it, and its counts.
-struct RankedChunk: Sendable {
+private struct RankedChunk: Sendable {
     var sequence: Int
     var bytes: [UInt8]
     var counts: BatchSummary
@@ -202,7 +154,7 @@ struct RankedChunk: Sendable {
 }
 
 /// The customer file, read by one thread at a time from whichever thread asks.
-final class SerialReader: Sendable {
+private final class SerialReader: Sendable {
     private let reader: Mutex<CustomerFileReader>
 
     init(_ reader: sending CustomerFileReader) {
@@ -215,11 +167,5 @@ final class SerialReader: Sendable {
             guard let chunk = try reader.next(maximumRows: maximumRows) else { return nil }
             return (chunk, reader.bytesParsed)
         }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

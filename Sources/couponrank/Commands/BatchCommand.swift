@@ -42,6 +42,9 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(help: "Rank on this running engine, HOST:PORT, instead of in process. Sends only easy_id.")
     var server: ServerAddress?
 
+    @Option(help: "With --server: connections to it (the server ranks each connection's requests on one event loop, so one connection uses one of its cores).")
+    var connections = 4
+
     @Option(help: "Offers per customer.")
     var topK = 5
 
@@ -88,6 +91,7 @@ struct BatchCommand: AsyncParsableCommand {
         guard (1...WireLimits.maximumTopK).contains(topK) else { throw ValidationError("--top-k must be in 1...\(WireLimits.maximumTopK)") }
         guard budgetMs > 0 else { throw ValidationError("--budget-ms must be positive") }
         guard maxInFlight > 0 else { throw ValidationError("--max-in-flight must be positive") }
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be in 1...64") }
         guard BatchEventIDs(prefix: eventIdPrefix) != nil else {
             throw ValidationError(
                 "--event-id-prefix must be 1 to \(BatchEventIDs.maximumPrefixBytes) bytes of A-Z a-z 0-9 . _ : -, got '\(eventIdPrefix)'"
@@ -130,21 +134,27 @@ struct BatchCommand: AsyncParsableCommand {
 
         if let server {
             try ServerBatchRanker.check(columns, path: reader.path)
-            let client: CouponRankClient
+            var clients: [CouponRankClient] = []
+            func closeAll() async {
+                for client in clients { await client.close() }
+            }
             do {
-                client = try await CouponRankClient.connect(host: server.host, port: server.port)
+                for _ in 0..<connections {
+                    clients.append(try await CouponRankClient.connect(host: server.host, port: server.port))
+                }
             } catch {
+                await closeAll()
                 throw BatchError(.server, "cannot connect to \(server.defaultValueDescription)", underlying: error)
             }
             let output: OfferFileWriter
             do {
                 output = try OfferFileWriter(path: self.output)
             } catch {
-                await client.close()
+                await closeAll()
                 throw error
             }
             let runner = BatchRunner(
-                ranker: ServerBatchRanker(client: client, topK: topK, eventIDs: eventIDs, timeout: .milliseconds(budgetMs)),
+                ranker: ServerBatchRanker(clients: clients, topK: topK, eventIDs: eventIDs, timeout: .milliseconds(budgetMs)),
                 format: format,
                 configuration: .waiting(maximumInFlight: maxInFlight)
             )
@@ -156,10 +166,10 @@ struct BatchCommand: AsyncParsableCommand {
                     onProblem: console.problem,
                     onProgress: console.progress
                 )
-                await client.close()
+                await closeAll()
                 return summary
             } catch {
-                await client.close()
+                await closeAll()
                 throw error
             }
         }
@@ -221,45 +231,5 @@ struct BatchCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: cannot write the summary to \(path): \(error)\n".utf8))
             throw ExitCode(1)
         }
-    }
-}
-
-/// stderr during a batch run: bad rows as they are read, and on a terminal one progress line,
-/// redrawn at most four times a second and cleared before anything else is written.
-final class BatchConsole {
-    private let showsProgress: Bool
-    private var lineShown = false
-    private var lastDrawn: ContinuousClock.Instant?
-
-    init(showsProgress: Bool) {
-        self.showsProgress = showsProgress
-    }
-
-    func problem(_ problem: RowProblem) {
-        write("\(problem); skipped")
-    }
-
-    func progress(_ progress: BatchProgress) {
-        guard showsProgress else { return }
-        let now = ContinuousClock.now
-        if let lastDrawn, now - lastDrawn < .milliseconds(250) { return }
-        lastDrawn = now
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.line)".utf8))
-        lineShown = true
-    }
-
-    func write(_ line: String) {
-        clear()
-        FileHandle.standardError.write(Data("\(line)\n".utf8))
-    }
-
-    func finish() {
-        clear()
-    }
-
-    private func clear() {
-        guard lineShown else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-        lineShown = false
     }
 }

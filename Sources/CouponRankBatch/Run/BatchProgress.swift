@@ -1,4 +1,26 @@
+import CouponRankCore
 import Foundation
+
+/// Where a run is, after each chunk written.
+public struct BatchProgress: Sendable, Hashable {
+    /// Data rows read so far.
+    public var rowsRead: Int
+    /// Data rows done: written to the output or skipped.
+    public var rowsDone: Int
+    /// Bytes of the rows read (``CustomerFileReader/bytesParsed``).
+    public var bytesRead: Int
+    /// The input's size, when known.
+    public var totalBytes: Int?
+    public var elapsed: Duration
+
+    public init(rowsRead: Int, rowsDone: Int, bytesRead: Int, totalBytes: Int?, elapsed: Duration) {
+        self.rowsRead = rowsRead
+        self.rowsDone = rowsDone
+        self.bytesRead = bytesRead
+        self.totalBytes = totalBytes
+        self.elapsed = elapsed
+    }
+}
 
 extension BatchProgress {
     /// One line for a terminal: rows done, rate, and with the input's size known, the share of it
