@@ -57,9 +57,10 @@ public struct RewardIntake: Sendable {
     ) throws(Refusal) {
         do throws(Refusal) {
             guard let token else { throw Refusal(.disabled, "rewards are off: this server has no reward token configured") }
-            guard let sink else { throw Refusal(.noLog, "rewards are off: this server has no reward log (start it with --redis-url)") }
+            // The caller proves who it is before it learns how the server is configured.
             guard !given.isEmpty else { throw Refusal(.unauthenticated, "no reward token given") }
             guard Secret.matches(given, token) else { throw Refusal(.unauthenticated, "wrong reward token") }
+            guard let sink else { throw Refusal(.noLog, "rewards are off: this server has no reward log (start it with --redis-url)") }
             guard let kind else { throw Refusal(.invalid, "kind must be one of \(Reward.Kind.allCases.map(\.rawValue).joined(separator: ", "))") }
             let reward: Reward
             do {
