@@ -180,6 +180,20 @@ public enum OpsServer {
             }
         }
 
+        // A method the document does not declare on a path that exists: 405 naming the ones it does.
+        var paths: [(String, [HTTPRequest.Method])] = ["/healthz", "/readyz", "/metrics", "/v1/model", "/v1/rank"].map { ($0, [.get]) }
+        if rewards.token != nil { paths.append(("/v1/events/{event_id}/rewards", [.post])) }
+        for (path, allowed) in paths {
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            for method in Self.undeclaredMethods where !allowed.contains(method) {
+                router.on(RouterPath(path), method: method) { _, _ -> Response in
+                    var response = json(.methodNotAllowed, ["error": "METHOD_NOT_ALLOWED", "message": "\(path) answers \(allow) only"] as [String: String])
+                    response.headers[.allow] = allow
+                    return response
+                }
+            }
+        }
+
         let application = Application(
             router: router,
             server: .http1(configuration: .init(idleTimeout: .nanoseconds(configuration.idleTimeout.nanoseconds))),
@@ -212,6 +226,11 @@ public enum OpsServer {
         }
         return ""
     }
+
+    /// The methods a path may be asked for besides its own: RFC 9110's, PATCH, and QUERY (the
+    /// safe method with a body being standardised, which clients such as schemathesis send).
+    static let undeclaredMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, .connect]
+        + [HTTPRequest.Method("QUERY")!]
 
     static func httpStatus(for code: ErrorCode) -> HTTPResponse.Status {
         switch code {

@@ -1,4 +1,5 @@
 import CouponRankEngine
+import CouponRankTestSupport
 import Foundation
 import Testing
 
@@ -34,5 +35,28 @@ import Testing
             #expect(try await OpsRewardTests().post(ops.opsPort, "/v1/events/a%ZZb/rewards", token: "r3ward", body: body).status == 400)
         }
         #expect(sink.rewards.withLock { $0.map(\.eventID) } == ["a:b-c"])
+    }
+
+    /// Issue 11: a method the document does not declare on a path that exists answered 404, as if
+    /// the path did not exist; HTTP asks for 405 and an `Allow` header naming the declared ones.
+    @Test func anUndeclaredMethodIsRefused405WithTheAllowedOnes() async throws {
+        @Sendable func request(_ port: Int, _ method: String, _ path: String) async throws -> (status: Int, allow: String) {
+            let (_, output) = try await runChildProcess(["curl", "-sS", "-o", "/dev/null", "-D", "-", "-X", method, "http://127.0.0.1:\(port)\(path)"])
+            let lines = output.split(whereSeparator: \.isNewline)
+            let status = lines.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+            let allow = lines.first { $0.lowercased().hasPrefix("allow:") }.map { String($0.dropFirst(6)).trimmingCharacters(in: .whitespaces) } ?? ""
+            return (status, allow)
+        }
+        try await OpsHarness.with(rewardToken: "r3ward", rewardSink: CollectedRewards()) { ops in
+            for path in ["/healthz", "/readyz", "/metrics", "/v1/model", "/v1/rank?easy_id=1"] {
+                for method in ["POST", "PUT", "DELETE", "PATCH", "QUERY"] {
+                    let answer = try await request(ops.opsPort, method, path)
+                    #expect(answer.status == 405 && answer.allow == "GET", "\(method) \(path): \(answer)")
+                }
+            }
+            let get = try await request(ops.opsPort, "GET", "/v1/events/e-1/rewards")
+            #expect(get.status == 405 && get.allow == "POST", "\(get)")
+            #expect(try await request(ops.opsPort, "GET", "/no/such/path").status == 404)
+        }
     }
 }
