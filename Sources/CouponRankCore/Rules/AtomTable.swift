@@ -1,33 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#else
-import Darwin
-#endif
-
 /// For one coupon field, the truth of every atom on that field as a function of the field's
 /// value, tabulated when the rules are compiled: one lookup per candidate gives the bit mask of
 /// the atoms that hold, whatever the number of rules (RULES.md §7).
 ///
-/// Strings: the values the atoms name are keys of an open-addressed table of FNV-1a hashes; any
-/// other value gets the mask of `!=`, `not in` and `exists` atoms. Numbers: the atoms' constants
+/// Strings: the values the atoms name are keys of an open-addressed hash table; any other value
+/// gets the mask of `!=`, `not in` and `exists` atoms. Numbers: the atoms' constants
 /// cut the line into points and open intervals, on each of which every atom is constant.
 final class AtomTable: Sendable {
     let field: RuleField
     let words: Int
     /// Atoms on this field.
     let atoms: [UInt64]
-    /// Masks, `words` each: a string table's per key, or a number table's per region.
-    let masks: [UInt64]
-    /// For a string that is not a key.
-    let otherMask: [UInt64]
-    // Strings.
-    let slots: [Int32]
-    let hashes: [UInt64]
-    let keys: [String]
-    // Numbers: sorted, distinct.
-    let breakpoints: [Double]
+    /// The masks (`words` each: a string table's per key, or a number table's per region), the
+    /// hash table of a string field and the breakpoints of a number field.
     let storage: AtomTableStorage
 
     init(field: RuleField, atoms all: [CouponAtom], words: Int) {
@@ -57,9 +41,7 @@ final class AtomTable: Sendable {
                 case .number: false
                 }
             }
-            self.keys = keys
             let masks = keys.flatMap { key in mask { holds($0, key) } }
-            self.masks = masks
             // A value no atom names: compare it with one that cannot be a key.
             let otherMask = mask { atom in
                 switch atom.test {
@@ -68,7 +50,6 @@ final class AtomTable: Sendable {
                 case .number: false
                 }
             }
-            self.otherMask = otherMask
             var capacity = 8
             while capacity < 2 * keys.count { capacity <<= 1 }
             var slots = [Int32](repeating: -1, count: capacity)
@@ -80,9 +61,6 @@ final class AtomTable: Sendable {
                 while slots[slot] >= 0 { slot = (slot + 1) & (capacity - 1) }
                 slots[slot] = Int32(index)
             }
-            self.slots = slots
-            self.hashes = hashes
-            self.breakpoints = []
             self.storage = AtomTableStorage(field: field, masks: masks, otherMask: otherMask, slots: slots, hashes: hashes, keys: keys, breakpoints: [])
         case .number:
             var constants = Set<Double>()
@@ -115,14 +93,8 @@ final class AtomTable: Sendable {
                 }
                 masks += mask { holds($0, value) }
             }
-            self.masks = masks
-            self.breakpoints = breakpoints
-            let otherMask = [UInt64](repeating: 0, count: words)
-            self.otherMask = otherMask
-            self.keys = []
-            self.slots = []
-            self.hashes = []
-            self.storage = AtomTableStorage(field: field, masks: masks, otherMask: otherMask, slots: [], hashes: [], keys: [], breakpoints: breakpoints)
+            let none = [UInt64](repeating: 0, count: words)
+            self.storage = AtomTableStorage(field: field, masks: masks, otherMask: none, slots: [], hashes: [], keys: [], breakpoints: breakpoints)
         }
     }
 
@@ -173,7 +145,7 @@ final class AtomTable: Sendable {
             keyBytes: storage.keyBytes,
             keyOffsets: storage.keyOffsets,
             breakpoints: storage.breakpoints,
-            breakpointCount: breakpoints.count
+            breakpointCount: storage.breakpointCount
         )
     }
 }
@@ -189,6 +161,7 @@ final class AtomTableStorage: Sendable {
     nonisolated(unsafe) let keyBytes: UnsafeMutablePointer<UInt8>
     nonisolated(unsafe) let keyOffsets: UnsafeMutablePointer<Int32>
     nonisolated(unsafe) let breakpoints: UnsafeMutablePointer<Double>
+    let breakpointCount: Int
     /// The attribute or label name of a `coupon.<name>` field beyond the built-in ones.
     nonisolated(unsafe) let attribute: UnsafeMutablePointer<String>
 
@@ -208,6 +181,7 @@ final class AtomTableStorage: Sendable {
         for key in keys { offsets.append(offsets.last! + Int32(key.utf8.count)) }
         self.keyOffsets = copy(offsets)
         self.breakpoints = copy(breakpoints)
+        self.breakpointCount = breakpoints.count
         let attribute: String =
             switch field {
             case .couponNumber(let name), .couponLabel(let name): name
@@ -242,24 +216,6 @@ struct AtomTableView: @unchecked Sendable {
     let keyOffsets: UnsafeMutablePointer<Int32>
     let breakpoints: UnsafeMutablePointer<Double>
     let breakpointCount: Int
-
-    /// ORs the mask of the atoms that hold for `coupon` into `target`.
-    @inline(__always)
-    func mark(_ coupon: UnsafePointer<Coupon>, into target: UnsafeMutablePointer<UInt64>) {
-        let source: UnsafeMutablePointer<UInt64>
-        if isString {
-            guard let value = access.string(of: coupon, attribute: attribute) else { return }
-            source = value.utf8.withContiguousStorageIfAvailable { find(UnsafeRawBufferPointer($0)) } ?? find(value)
-
-        } else {
-            guard let value = access.number(of: coupon, attribute: attribute), !value.isNaN else { return }
-            var below = 0
-            while below < breakpointCount && breakpoints[below] < value { below += 1 }
-            let region = below < breakpointCount && breakpoints[below] == value ? 2 * below + 1 : 2 * below
-            source = masks + region * words
-        }
-        for word in 0..<words { target[word] |= source[word] }
-    }
 
     /// ORs into row `i` of `truth` the mask of the atoms that hold for coupon `i`: the field is
     /// chosen once, then read down the batch.
@@ -354,29 +310,6 @@ enum FieldAccess: UInt8 {
         case .couponNumber: self = .attribute
         case .couponLabel: self = .label
         case .userNumber, .userString: self = .user
-        }
-    }
-
-    @inline(__always)
-    func number(of coupon: UnsafePointer<Coupon>, attribute: UnsafeMutablePointer<String>) -> Double? {
-        switch self {
-        case .discountRate: coupon.pointee.discountRate
-        case .minimumSpend: coupon.pointee.minimumSpend
-        case .daysToExpiry: coupon.pointee.daysToExpiry
-        case .attribute: coupon.pointee.numericAttributes[attribute.pointee]
-        default: nil
-        }
-    }
-
-    @inline(__always)
-    func string(of coupon: UnsafePointer<Coupon>, attribute: UnsafeMutablePointer<String>) -> String? {
-        switch self {
-        case .couponID: coupon.pointee.id
-        case .couponName: coupon.pointee.name
-        case .category: coupon.pointee.category
-        case .shop: coupon.pointee.shop
-        case .label: coupon.pointee.labels[attribute.pointee]
-        default: nil
         }
     }
 }

@@ -69,29 +69,6 @@ enum RuleField: Sendable, Hashable, CustomStringConvertible {
         case .couponNumber(let name), .couponLabel(let name): "coupon." + name
         }
     }
-
-    @inline(__always)
-    func number(of coupon: borrowing Coupon) -> Double? {
-        switch self {
-        case .discountRate: coupon.discountRate
-        case .minimumSpend: coupon.minimumSpend
-        case .daysToExpiry: coupon.daysToExpiry
-        case .couponNumber(let name): coupon.numericAttributes[name]
-        default: nil
-        }
-    }
-
-    @inline(__always)
-    func string(of coupon: borrowing Coupon) -> String? {
-        switch self {
-        case .couponID: coupon.id
-        case .couponName: coupon.name
-        case .category: coupon.category
-        case .shop: coupon.shop
-        case .couponLabel(let name): coupon.labels[name]
-        default: nil
-        }
-    }
 }
 
 extension String {

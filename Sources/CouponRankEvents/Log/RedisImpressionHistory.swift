@@ -17,7 +17,7 @@ import Synchronization
 public final class RedisImpressionHistory: ImpressionHistory, Service, Sendable {
     public struct Configuration: Sendable, Hashable {
         public var prefix: String
-        /// Users whose counts are kept in memory; beyond it, the oldest fetched are forgotten.
+        /// Users whose counts are kept in memory; beyond it, a tenth of them are forgotten.
         public var cacheCapacity: Int
         /// How long fetched counts are used before they are fetched again.
         public var freshFor: Duration
@@ -144,9 +144,11 @@ public final class RedisImpressionHistory: ImpressionHistory, Service, Sendable 
         }
         state.withLock { state in
             if state.cache.count >= configuration.cacheCapacity, state.cache[easyID] == nil {
-                // Forget the tenth fetched longest ago: a bound, not an exact LRU.
-                let oldest = state.cache.sorted { $0.value.fetchedAt < $1.value.fetchedAt }.prefix(max(1, configuration.cacheCapacity / 10))
-                for (user, _) in oldest { state.cache[user] = nil }
+                // Forget a tenth of the users, whichever the dictionary yields first: a bound, not
+                // an LRU. Sorting by age would hold the lock the request path reads under for the
+                // time of a sort of the whole cache.
+                let forgotten = Array(state.cache.keys.prefix(max(1, configuration.cacheCapacity / 10)))
+                for user in forgotten { state.cache[user] = nil }
             }
             state.cache[easyID] = Cached(counts: counts, fetchedAt: .now)
         }
