@@ -28,15 +28,23 @@ final class InlineRankQueue {
     private var scratch = ContextBatch()
     private var drainScheduled = false
     /// Moving average of the time one decision from memory takes, in nanoseconds.
-    private var decisionNanoseconds = 20_000.0
+    private var decisionNanoseconds: Double
     /// Connections written to by the current drain, flushed once at its end.
     private var unflushed: [(RPCRequestHandler, ChannelHandlerContext)] = []
 
     /// Work done between two looks at the sockets.
     private let slice: Duration
 
-    init(engine: RankEngine, admission: AdmissionController, eventLoop: any EventLoop, slice: Duration = .microseconds(250)) {
+    /// `firstEstimate` is the time per decision assumed until decisions have been timed.
+    init(
+        engine: RankEngine,
+        admission: AdmissionController,
+        eventLoop: any EventLoop,
+        slice: Duration = .microseconds(250),
+        firstEstimate: Duration = .microseconds(20)
+    ) {
         self.slice = slice
+        self.decisionNanoseconds = Double(firstEstimate.nanoseconds)
         self.engine = engine
         self.admission = admission
         self.eventLoop = eventLoop
