@@ -78,6 +78,13 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // The three bodies of proto-spec/UPSTREAMS.md, read and written straight from bytes: no
+        // dependency but the core, so that its fuzzer builds quickly.
+        .target(
+            name: "CouponRankUpstreamJSON",
+            dependencies: ["CouponRankCore"],
+            swiftSettings: swiftSettings
+        ),
         // proto-spec/UPSTREAMS.md: a curl-multi HTTP client, the HTTP source adapters with circuit
         // breakers, and the stub services that serve the same contract.
         .target(
@@ -85,6 +92,7 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 "CouponRankCore",
+                "CouponRankUpstreamJSON",
                 "CouponRankSources",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -298,7 +306,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "UpstreamJSONFuzzer",
-            dependencies: ["CouponRankCore", "CouponRankUpstreams"],
+            dependencies: ["CouponRankCore", "CouponRankUpstreamJSON"],
             path: "Tests/Fuzz/UpstreamJSONFuzzer",
             exclude: ["corpus"],
             swiftSettings: swiftSettings
@@ -398,6 +406,7 @@ let package = Package(
                 "CouponRankCore",
                 "CouponRankSources",
                 "CouponRankEngine",
+                "CouponRankUpstreamJSON",
                 "CouponRankUpstreams",
                 "CouponRankServer",
                 "CouponRankClient",

@@ -245,7 +245,7 @@ final class ServeProcess: @unchecked Sendable {
             let output = Pipe()
             process.standardOutput = output
             let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("couponrank-serve-\(UUID().uuidString).err")
-            FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: errorFile)
             try process.run()
             // Whatever goes wrong from here, the child must not outlive the test.

@@ -1,6 +1,7 @@
 import CouponRankClient
 import CouponRankSources
 import CouponRankTestSupport
+import CouponRankUpstreamJSON
 import CouponRankUpstreams
 import CouponRankWire
 import Foundation

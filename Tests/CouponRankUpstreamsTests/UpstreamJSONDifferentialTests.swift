@@ -1,4 +1,5 @@
 import CouponRankCore
+import CouponRankUpstreamJSON
 import CouponRankUpstreams
 import Foundation
 import Testing

@@ -1,5 +1,6 @@
 import CouponRankCore
 import CouponRankTestSupport
+import CouponRankUpstreamJSON
 import CouponRankUpstreams
 import Testing
 

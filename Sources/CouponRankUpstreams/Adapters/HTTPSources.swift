@@ -1,5 +1,6 @@
 public import CouponRankCore
 public import CouponRankSources
+import CouponRankUpstreamJSON
 
 /// `GET /v1/users/{easy_id}/features` (UPSTREAMS.md §2).
 public struct HTTPUserFeatureSource: UserFeatureSource {

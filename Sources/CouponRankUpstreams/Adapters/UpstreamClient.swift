@@ -1,3 +1,4 @@
+public import CouponRankUpstreamJSON
 import Foundation
 import Synchronization
 

@@ -1,4 +1,5 @@
 import CouponRankCore
+import CouponRankUpstreamJSON
 public import CouponRankSources
 public import Logging
 public import NIOCore

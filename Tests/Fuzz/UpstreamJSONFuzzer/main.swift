@@ -2,7 +2,7 @@
 // Built with -parse-as-library, libFuzzer supplies `main`; built normally, this is a
 // replayer: `UpstreamJSONFuzzer FILE...` runs each file through the same checks.
 import CouponRankCore
-import CouponRankUpstreams
+import CouponRankUpstreamJSON
 
 #if canImport(Glibc)
 import Glibc
