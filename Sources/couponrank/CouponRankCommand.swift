@@ -30,10 +30,10 @@ struct CouponRankCommand: AsyncParsableCommand {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "serve", !arguments.contains("--help"), !arguments.contains("-h") {
             do {
-                let expanded = try ServeArguments.expand(
+                let expanded = try await ServeSettings.expand(
                     Array(arguments.dropFirst()),
                     environment: ProcessInfo.processInfo.environment,
-                    knownKeys: ServeArguments.optionKeys(inHelp: ServeCommand.helpMessage(columns: 10_000))
+                    knownKeys: ServeSettings.optionKeys(inHelp: ServeCommand.helpMessage(columns: 10_000))
                 )
                 for warning in expanded.warnings {
                     FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))

@@ -130,6 +130,57 @@ struct ConfigurationTests {
         await client.close()
     }
 
+    /// Issue 11, deliver 1: secrets readable from files, as a mounted Kubernetes Secret lays
+    /// them out; the environment wins over the directory, which wins over the file.
+    @Test func settingsComeFromASecretsDirectoryBetweenTheEnvironmentAndTheFile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("couponrank-secrets-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "from-the-secret\n".write(toFile: directory + "/admin-token", atomically: true, encoding: .utf8)
+        try "4\n".write(toFile: directory + "/default-top-k", atomically: true, encoding: .utf8)
+        let file = try ServeProcess.temporaryFile("admin-token = from-the-file\ndefault-top-k = 5\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+
+        let server = try await ServeProcess.start(["--config", file, "--secrets-dir", directory], environment: [:])
+        defer { server.stop() }
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        #expect(try await client.rank(RankRequest(easyID: "7")).items.count == 4, "the directory wins over the file")
+        do {
+            _ = try await client.reloadModel(token: "from-the-file")
+            Issue.record("the file's token, overridden by the directory's, was accepted")
+        } catch let error as ClientError {
+            #expect(error.serverError?.code == .unauthenticated, "the file's token is overridden: \(error)")
+        }
+        do {
+            _ = try await client.reloadModel(token: "from-the-secret")
+            Issue.record("a reload without a model store succeeded")
+        } catch let error as ClientError {
+            #expect(error.serverError?.code == .failedPrecondition, "authenticated, then: no model store: \(error)")
+        }
+        await client.close()
+
+        let overridden = try await ServeProcess.start(
+            ["--secrets-dir", directory],
+            environment: ["COUPONRANK_DEFAULT_TOP_K": "3", "COUPONRANK_SECRETS_DIR": "/nonexistent"]
+        )
+        defer { overridden.stop() }
+        let second = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: overridden.port)
+        #expect(try await second.rank(RankRequest(easyID: "7")).items.count == 3, "the environment wins over the directory")
+        await second.close()
+
+        let (status, output) = try await ServeProcess.runToExit(["--secrets-dir", directory + "/missing"], environment: [:])
+        #expect(status != 0 && output.contains("cannot read the secrets directory \(directory)/missing"), "\(output)")
+    }
+
+    /// A setting `serve` does not have, in the file, is a typo: refused with its line.
+    @Test func anUnknownSettingInTheFileIsRefusedWithItsLine() async throws {
+        let file = try ServeProcess.temporaryFile("port = 0\ndefault-topk = 3\n")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let (status, output) = try await ServeProcess.runToExit(["--config", file], environment: [:])
+        #expect(status != 0)
+        #expect(output.contains("\(file):2: couponrank serve has no option --default-topk"), "\(output)")
+    }
+
     /// Issue 11: latency histograms had the library's buckets (5 ms to 10 s) while a rank takes
     /// about 0.2 ms.
     @Test func latencyHistogramsHaveSubMillisecondBuckets() async throws {

@@ -21,8 +21,11 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve Rank and Health over the binary protocol (in-process stub sources)."
     )
 
-    @Option(help: "Configuration file of `key = value` lines (env COUPONRANK_CONFIG); every option also reads COUPONRANK_<KEY>; flags win over the environment, which wins over the file.")
+    @Option(help: "Configuration file of `key = value` lines (env COUPONRANK_CONFIG); every option also reads COUPONRANK_<KEY>; flags win over the environment, which wins over --secrets-dir, which wins over the file.")
     var config: String?
+
+    @Option(help: "Directory of one file per setting, named by its key (e.g. admin-token, redis-url), as a mounted Kubernetes Secret (env COUPONRANK_SECRETS_DIR).")
+    var secretsDir: String?
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
