@@ -69,7 +69,7 @@ public enum OpsServer {
             scrape.update(models: engine.models, components: componentStates())
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: MetricHelp.adding(to: registry.emitToBuffer()))))
         }
 
         router.get("/v1/model") { _, _ -> Response in

@@ -37,7 +37,7 @@ public enum TrainerOpsServer {
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: MetricHelp.adding(to: registry.emitToBuffer()))))
         }
         let application = Application(
             router: router,

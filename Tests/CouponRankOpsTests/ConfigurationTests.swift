@@ -242,6 +242,33 @@ struct ConfigurationTests {
         #expect((prometheusSample("process_open_fds", in: metrics) ?? 0) >= 3)
     }
 
+    /// Issue 11: 8 of 11 metric families had no HELP. An engine with every part on (Redis,
+    /// the decision and reward logs, the frequency-cap history) after a rank, a reward and a
+    /// refused admin message: each family it exports says what it counts.
+    @Test(.enabled(if: RedisServerFixture.isAvailable, "needs redis-server (make test installs it)"))
+    func everyMetricFamilyHasHelp() async throws {
+        try await RedisServerFixture.with { redis in
+            let server = try await ServeProcess.start(
+                ["--redis-url", "redis://127.0.0.1:\(redis.port)", "--reward-token", "r3ward", "--admin-token", "s3cret"],
+                environment: [:]
+            )
+            defer { server.stop() }
+            let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+            let answer = try await client.rank(RankRequest(easyID: "7", topK: 2))
+            try await client.reward(RewardRequest(token: "r3ward", eventID: answer.eventID, couponID: answer.items[0].couponID, kind: .click))
+            _ = try? await client.reloadModel(token: "wrong")
+            await client.close()
+            let (_, metrics) = try await runChildProcess(["curl", "-sS", "http://127.0.0.1:\(server.opsPort)/metrics"])
+            let lines = metrics.split(separator: "\n")
+            let families = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+            #expect(families.count >= 15, "\(metrics)")
+            for family in families {
+                #expect(lines.contains { $0.hasPrefix("# HELP \(family) ") }, "no HELP for \(family)")
+            }
+            #expect(families.contains("couponrank_events_written_total") && families.contains("couponrank_rewards_total"), "\(families)")
+        }
+    }
+
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
         let file = try ServeProcess.temporaryFile("port = 1\nthis is not a setting\n")
         defer { try? FileManager.default.removeItem(atPath: file) }
