@@ -269,6 +269,28 @@ struct ConfigurationTests {
         }
     }
 
+    /// Issue 11: no JSON log format. Every line the engine writes to standard error is then one
+    /// JSON object, the start-up configuration included, with its secrets masked.
+    @Test func withLogFormatJSONEveryLogLineIsAJSONObject() async throws {
+        let server = try await ServeProcess.start(["--log-format", "json", "--log-level", "info", "--admin-token", "s3cret"], environment: [:])
+        defer { server.stop() }
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        _ = try await client.rank(RankRequest(easyID: "7"))
+        await client.close()
+        let lines = server.standardError().split(separator: "\n")
+        #expect(lines.count >= 3, "\(lines)")
+        var messages: [String] = []
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] is String && object?["time"] is String, "\(line)")
+            messages.append(object?["message"] as? String ?? "")
+        }
+        #expect(messages.contains("starting"), "\(messages)")
+        #expect(!server.standardError().contains("s3cret"))
+        let (status, output) = try await ServeProcess.runToExit(["--log-format", "xml"], environment: [:])
+        #expect(status != 0 && output.contains("--log-format must be text or json"), "\(output)")
+    }
+
     @Test func aMalformedConfigurationFileIsReportedWithItsLine() async throws {
         let file = try ServeProcess.temporaryFile("port = 1\nthis is not a setting\n")
         defer { try? FileManager.default.removeItem(atPath: file) }

@@ -111,6 +111,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Log format on standard error: text, or json (one object per line: time, level, logger, message, source, metadata).")
+    var logFormat = "text"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxFrameBytes >= FrameHeader.size, maxFrameBytes <= 64 << 20 else {
@@ -130,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-buffered-frame-bytes must be at least --max-frame-bytes")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be in 0...65535") }
         guard refreshIntervalS > 0 else { throw ValidationError("--refresh-interval-s must be positive") }
         guard idleTimeoutS > 0, opsIdleTimeoutS > 0 else { throw ValidationError("--idle-timeout-s and --ops-idle-timeout-s must be positive") }
@@ -193,11 +197,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            return handler
-        }
+        LogFormat(rawValue: logFormat)!.bootstrap(level: Logger.Level(rawValue: logLevel)!)
         let logger = Logger(label: "couponrank")
         logger.info("starting", metadata: effectiveConfiguration())
         let registry = PrometheusCollectorRegistry()

@@ -96,6 +96,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Log format on standard error: text, or json (one object per line: time, level, logger, message, source, metadata).")
+    var logFormat = "text"
+
     @OptionGroup var store: ModelStoreOptions
 
     func validate() throws {
@@ -111,14 +114,11 @@ struct TrainCommand: AsyncParsableCommand {
         guard leaseMs >= 1000 else { throw ValidationError("--lease-ms must be at least 1000 (a read blocks for up to 200 ms between renewals)") }
         guard (0...65535).contains(opsPort) else { throw ValidationError("--ops-port must be 0…65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is unknown") }
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format must be text or json, got '\(logFormat)'") }
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            return handler
-        }
+        LogFormat(rawValue: logFormat)!.bootstrap(level: Logger.Level(rawValue: logLevel)!)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "couponrank.trainer")
