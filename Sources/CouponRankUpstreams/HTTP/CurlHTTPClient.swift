@@ -39,7 +39,7 @@ public final class CurlHTTPClient: Sendable {
     /// a body over `maximumBodyBytes`, or cancellation of the calling task.
     public func get(_ url: String, timeout: Duration, maximumBodyBytes: Int) async throws(HTTPError) -> HTTPResponse {
         let milliseconds = max(1, Int(timeout.seconds * 1000))
-        let box = Mutex<CurlTransfer?>(nil)
+        let state = Mutex(CallState.starting)
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
@@ -49,17 +49,35 @@ public final class CurlHTTPClient: Sendable {
                         maximumBodyBytes: maximumBodyBytes,
                         continuation: continuation
                     )
-                    box.withLock { $0 = transfer }
-                    driver.submit(transfer)
+                    // Submitted under the lock, so that a cancellation is either seen here or
+                    // sent to the driver after the submission, never before it.
+                    state.withLock { state in
+                        if case .cancelled = state {
+                            transfer.finish(.failure(HTTPError(.cancelled, "the caller gave up")))
+                            return
+                        }
+                        state = .submitted(transfer)
+                        driver.submit(transfer)
+                    }
                 }
             } onCancel: {
-                if let transfer = box.withLock({ $0 }) { driver.cancel(transfer) }
+                state.withLock { state in
+                    if case .submitted(let transfer) = state { driver.cancel(transfer) }
+                    state = .cancelled
+                }
             }
         } catch let error as HTTPError {
             throw error
         } catch {
             throw HTTPError(.transport, "\(error)")
         }
+    }
+
+    /// Where one call stands when its task is cancelled.
+    private enum CallState {
+        case starting
+        case submitted(CurlTransfer)
+        case cancelled
     }
 
     /// Stops the driver thread; calls in flight fail as cancelled.

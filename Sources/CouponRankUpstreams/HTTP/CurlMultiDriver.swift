@@ -86,7 +86,8 @@ final class CurlMultiDriver: @unchecked Sendable {
                 for (easy, transfer) in active where targets.contains(ObjectIdentifier(transfer)) {
                     complete(easy, with: .failure(HTTPError(.cancelled, "the caller gave up")))
                 }
-                // A cancellation that overtakes its submission is missed; that transfer ends at its own timeout.
+                // A call sends its cancellation only after its submission (CurlHTTPClient.get),
+                // so both are in this batch or the submission was in an earlier one.
             }
             if stopped {
                 for easy in Array(active.keys) {
