@@ -45,18 +45,27 @@ struct FrequencyCapTests {
 
     @Test func aCouponShownUpToTheCapGoesAfterEveryOtherOnEveryEngine() async throws {
         try await RedisServerFixture.with { server in
-            // Fetched counts stay fresh for the three ranks, so no refetch races their increments.
-            let history = RedisImpressionHistory(redis: RedisClient(url: server.url), configuration: .init(freshFor: .seconds(2)), logger: Self.logger)
-            let runner = Task { try await history.run() }
-            defer { runner.cancel() }
-            let engine = try Self.engine(history, rules: try Self.rules())
+            // One clock hour for the whole test, however long it takes.
+            let hourClock = EventID.nowUnixMillis()
             let user = "freq-user"
             // The uncapped order, from an engine that records nothing.
             let full = try await Self.rank(RankEngine(sources: .stubs(Self.generator), models: ModelSlot(try BundledModel.load(), origin: .embedded)), user, topK: 40)
 
-            let first = try await Self.rank(engine, user)
+            let firstHistory = RedisImpressionHistory(redis: RedisClient(url: server.url), logger: Self.logger, unixMillis: { hourClock })
+            let firstRunner = Task { try await firstHistory.run() }
+            defer { firstRunner.cancel() }
+            let first = try await Self.rank(try Self.engine(firstHistory, rules: try Self.rules()), user)
             #expect(first == Array(full.prefix(3)))
-            #expect(try await Self.waitForCounts(history, user, Dictionary(uniqueKeysWithValues: first.map { ($0, 1) })), "the first rank's impressions reach Redis and come back")
+            let key = firstHistory.key(easyID: user, hour: hourClock / 3_600_000)
+            #expect(try await Self.waitForFields(server, key, Set(first)), "the first rank's impressions reach Redis")
+
+            // An engine whose counts, once fetched, stay fresh for the rest of the test: no
+            // refetch races the increments of its own ranks.
+            let history = RedisImpressionHistory(redis: RedisClient(url: server.url), configuration: .init(freshFor: .seconds(60)), logger: Self.logger, unixMillis: { hourClock })
+            let runner = Task { try await history.run() }
+            defer { runner.cancel() }
+            let engine = try Self.engine(history, rules: try Self.rules())
+            #expect(try await Self.waitForCounts(history, user, Dictionary(uniqueKeysWithValues: first.map { ($0, 1) })), "the first rank's impressions come back from Redis")
             let second = try await Self.rank(engine, user)
             #expect(second == first, "shown once, under the cap of 2")
             // Shown twice: at the cap, all three go after every other coupon.
@@ -65,23 +74,26 @@ struct FrequencyCapTests {
 
             // Redis holds what every engine reads: a second engine, which never ranked this user,
             // demotes the same coupons once it has fetched them.
-            let other = RedisImpressionHistory(redis: RedisClient(url: server.url), configuration: .init(freshFor: .milliseconds(50)), logger: Self.logger)
+            let other = RedisImpressionHistory(redis: RedisClient(url: server.url), configuration: .init(freshFor: .milliseconds(50)), logger: Self.logger, unixMillis: { hourClock })
             let otherRunner = Task { try await other.run() }
             defer { otherRunner.cancel() }
             #expect(try await Self.waitForCounts(other, user, Dictionary(uniqueKeysWithValues: (first.map { ($0, 2) } + third.map { ($0, 1) }))))
             let elsewhere = try await Self.rank(try Self.engine(other, rules: try Self.rules()), user, topK: 9)
             #expect(elsewhere == Array(full.filter { !first.contains($0) }.prefix(9)), "the capped coupons go after every other; the others keep their order")
             // The increments are written in the background: wait for the last rank's.
-            let key = history.key(easyID: user, hour: EventID.nowUnixMillis() / 3_600_000)
-            var stored = Set<String>()
-            let end = ContinuousClock.now + .seconds(10)
-            while stored != Set(first + third + elsewhere), ContinuousClock.now < end {
-                try await Task.sleep(for: .milliseconds(20))
-                let fields = try await RedisClient(url: server.url).command(["HKEYS", key]).elements?.compactMap(\.text) ?? []
-                stored = Set(fields)
-            }
-            #expect(stored == Set(first + third + elsewhere), "one hash field per coupon shown by either engine")
+            #expect(try await Self.waitForFields(server, key, Set(first + third + elsewhere)), "one hash field per coupon shown by either engine")
         }
+    }
+
+    /// Polls until the hash at `key` has exactly `fields`.
+    static func waitForFields(_ server: RedisServerFixture, _ key: String, _ fields: Set<String>) async throws -> Bool {
+        let end = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < end {
+            let stored = try await RedisClient(url: server.url).command(["HKEYS", key]).elements?.compactMap(\.text) ?? []
+            if Set(stored) == fields { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
     }
 
     @Test func withoutRedisEveryRankIsAnsweredAndNothingIsDemoted() async throws {

@@ -129,7 +129,7 @@ struct EngineReloadTests {
                     group.addTask {
                         for index in 0..<60 {
                             do {
-                                _ = try await client.rank(RankRequest(easyID: "u\(worker)-\(index)", topK: 5), timeout: .seconds(2))
+                                _ = try await client.rank(RankRequest(easyID: "u\(worker)-\(index)", topK: 5), timeout: .seconds(10))
                                 successes.increment()
                             } catch {
                                 failures.increment()

@@ -42,10 +42,10 @@ import Testing
             let start = ContinuousClock.now
             let error = await #expect(throws: ClientError.self) {
                 // A budget a busy test machine does not spend queueing before the fetch starts.
-                try await client.rank(RankRequest(easyID: "1"), timeout: .seconds(8), budget: .milliseconds(400))
+                try await client.rank(RankRequest(easyID: "1"), timeout: .seconds(10), budget: .seconds(2))
             }
             #expect(error?.serverError?.code == .deadlineExceeded)
-            #expect(ContinuousClock.now - start < .seconds(5))  // the candidate source takes 20 s
+            #expect(ContinuousClock.now - start < .seconds(8))  // the candidate source takes 20 s
         }
     }
 

@@ -23,8 +23,10 @@ import Testing
     }
 
     @Test func pipelinedRequestsAreAnsweredAsTheyFinishNotInOrder() async throws {
+        // The slow one is held until the fast one's answer has come, however slow this machine.
+        let gate = Gate()
         let sources = SourceFanOut.scripted(
-            candidates: ScriptedSource { $0.hasPrefix("slow") ? .delay(.milliseconds(300)) : .answer }
+            candidates: ScriptedSource { $0.hasPrefix("slow") ? .waitUntil { gate.isOpen } : .answer }
         )
         try await TestServer.with(sources: sources) { server in
             let connection = try await RawConnection.connect(port: server.port)
@@ -33,6 +35,7 @@ import Testing
             both.writeBuffer(&fast)
             try await connection.send(both)  // one write: slow first, then fast
             let first = try #require(try await connection.readFrame())
+            gate.open()
             let second = try #require(try await connection.readFrame())
             #expect(first.header.requestID == 2)
             #expect(second.header.requestID == 1)

@@ -54,7 +54,7 @@ extension SourceFanOut {
         user: ScriptedSource? = nil,
         candidates: ScriptedSource? = nil,
         stats: ScriptedSource? = nil,
-        timeouts: SourceTimeouts = .init(userFeatures: .seconds(5), candidates: .seconds(5), stats: .seconds(5))
+        timeouts: SourceTimeouts = .init(userFeatures: .seconds(30), candidates: .seconds(30), stats: .seconds(30))
     ) -> SourceFanOut {
         let generator = TestServer.generator
         return SourceFanOut(

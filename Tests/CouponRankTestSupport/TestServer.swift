@@ -31,7 +31,7 @@ public struct TestServer: Sendable {
 
     /// Admission bounds for tests whose subject is not admission: a queueing bound that a busy
     /// test machine does not reach.
-    public static let relaxedAdmission = AdmissionConfiguration(maximumInFlight: 4096, maximumQueueing: .seconds(2))
+    public static let relaxedAdmission = AdmissionConfiguration(maximumInFlight: 4096, maximumQueueing: .seconds(30))
 
     /// Starts a server, runs `body` against it, then shuts it down gracefully.
     public static func with<T: Sendable>(

@@ -46,7 +46,7 @@ struct TrainerTests {
             try await log.write(to: redis)
             let base = try OnlineLearnerTests.base()
             let trainer = Trainer(
-                configuration: .init(join: .init(windowMillis: 300), blockMillis: 50, checkpointInterval: .milliseconds(50), publishEvery: 270),
+                configuration: .init(join: .init(windowMillis: 2000), blockMillis: 50, checkpointInterval: .milliseconds(50), publishEvery: 270),
                 redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger
             )
             try await Self.run([trainer]) { trainer.status.publishes >= 1 && trainer.status.counters.closed == 300 }
@@ -118,7 +118,7 @@ struct TrainerTests {
         try await RedisServerFixture.with { server in
             let redis = RedisClient(url: server.url)
             let base = try OnlineLearnerTests.base()
-            let configuration = TrainerConfiguration(consumer: "first", blockMillis: 50, publishes: false, lease: .milliseconds(500))
+            let configuration = TrainerConfiguration(consumer: "first", blockMillis: 50, publishes: false, lease: .seconds(2))
             let first = Trainer(configuration: configuration, redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger)
             let group = ServiceGroup(configuration: .init(services: [.init(service: first)], logger: Self.quietLogger))
             let running = Task { try await group.run() }
@@ -148,7 +148,7 @@ struct TrainerTests {
             let second = TrainerConfiguration.Partition(index: 1, count: 2)
             let trainers = [first, second].map { partition in
                 Trainer(
-                    configuration: .init(consumer: "t\(partition.index)", partition: partition, join: .init(windowMillis: 300), blockMillis: 50, checkpointInterval: .milliseconds(50), publishes: false),
+                    configuration: .init(consumer: "t\(partition.index)", partition: partition, join: .init(windowMillis: 2000), blockMillis: 50, checkpointInterval: .milliseconds(50), publishes: false),
                     redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger
                 )
             }

@@ -104,11 +104,14 @@ import Testing
             defer { Task { await client.close() } }
             let start = ContinuousClock.now
             let error = await #expect(throws: ClientError.self) {
-                try await client.rank(RankRequest(easyID: "fault", topK: 5), timeout: .seconds(8), budget: .milliseconds(500))
+                try await client.rank(RankRequest(easyID: "fault", topK: 5), timeout: .seconds(8), budget: .seconds(2))
             }
             #expect([ErrorCode.upstreamUnavailable, .deadlineExceeded].contains(error?.serverError?.code))
             #expect(ContinuousClock.now - start < .seconds(5))  // a slow upstream would take 10 s
         }
+        // An abandoned transfer gives its slot back once curl has seen the cancellation.
+        let end = ContinuousClock.now + .seconds(5)
+        while candidates.callsInFlight > 0, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(10)) }
         #expect(candidates.callsInFlight == 0)
     }
 
@@ -120,7 +123,8 @@ import Testing
             name: "flaky",
             configuration: .init(baseURL: "\(faulty.baseURL)/flaky", maximumBodyBytes: 1 << 20),
             http: http,
-            breaker: CircuitBreaker(window: 10, minimumCalls: 3, openDuration: .milliseconds(300))
+            // Open long enough that the call below comes while it is, however slow this machine.
+            breaker: CircuitBreaker(window: 10, minimumCalls: 3, openDuration: .seconds(2))
         )
         let source = HTTPUserFeatureSource(upstream: upstream)
         for _ in 0..<3 {
@@ -132,9 +136,14 @@ import Testing
         #expect(error?.code == .circuitOpen)
 
         _ = try await http.get("\(faulty.baseURL)/control/ok", timeout: .seconds(1), maximumBodyBytes: 1024)
-        try await Task.sleep(for: .milliseconds(350))
-        let features = try await source.userFeatures(for: "u", deadline: .now + .seconds(1))
-        #expect(features.categorical["segment"] == "vip")
+        // After its open duration the breaker lets a probe through, which succeeds and closes it.
+        let end = ContinuousClock.now + .seconds(10)
+        var features: UserFeatures?
+        while features == nil, ContinuousClock.now < end {
+            features = try? await source.userFeatures(for: "u", deadline: .now + .seconds(1))
+            if features == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(features?.categorical["segment"] == "vip")
         #expect(upstream.breaker.state == .closed)
     }
 
@@ -147,23 +156,27 @@ import Testing
             http: CurlHTTPClient()
         )
         let source = HTTPUserFeatureSource(upstream: upstream)
-        let outcomes = await withTaskGroup(of: HTTPError.Code?.self) { group in
-            for _ in 0..<4 {
-                group.addTask {
-                    do {
-                        _ = try await source.userFeatures(for: "u", deadline: .now + .milliseconds(500))
-                        return nil
-                    } catch let error as HTTPError {
-                        return error.code
-                    } catch {
-                        return .transport
-                    }
-                }
+        @Sendable func call(deadline: Duration) async -> HTTPError.Code? {
+            do {
+                _ = try await source.userFeatures(for: "u", deadline: .now + deadline)
+                return nil
+            } catch let error as HTTPError {
+                return error.code
+            } catch {
+                return .transport
             }
+        }
+        let outcomes = await withTaskGroup(of: HTTPError.Code?.self) { group in
+            // Two calls fill the bound and wait on the slow upstream until their deadline...
+            for _ in 0..<2 { group.addTask { await call(deadline: .seconds(3)) } }
+            let end = ContinuousClock.now + .seconds(3)
+            while upstream.callsInFlight < 2, ContinuousClock.now < end { try? await Task.sleep(for: .milliseconds(10)) }
+            // ...while two more are refused at once.
+            for _ in 0..<2 { group.addTask { await call(deadline: .seconds(3)) } }
             return await group.reduce(into: [HTTPError.Code?]()) { $0.append($1) }
         }
-        #expect(outcomes.filter { $0 == .overloaded }.count == 2)
-        #expect(outcomes.filter { $0 == .timeout }.count == 2)
+        #expect(outcomes.filter { $0 == .overloaded }.count == 2, "\(outcomes)")
+        #expect(outcomes.filter { $0 == .timeout }.count == 2, "\(outcomes)")
         #expect(upstream.callsInFlight == 0)
     }
 
