@@ -15,24 +15,30 @@ public final class RedisServerFixture: @unchecked Sendable {
     private var process: Process?
     /// With persistence: where the append-only file lives, kept across restarts.
     private let dataDirectory: URL?
+    /// More redis-server arguments (a cluster node's), kept across restarts.
+    private let extraArguments: [String]
 
     public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
 
-    private init(port: Int, dataDirectory: URL?) {
+    private init(port: Int, dataDirectory: URL?, extraArguments: [String]) {
         self.port = port
         self.dataDirectory = dataDirectory
+        self.extraArguments = extraArguments
     }
 
     /// Starts a server with no persistence, or, when `persistent`, with an append-only file
     /// synced on every write, so that what it acknowledged survives a SIGKILL and a restart.
-    public static func start(persistent: Bool = false) async throws -> RedisServerFixture {
+    /// `port` (default: a free one) and `arguments` are for cluster nodes.
+    public static func start(persistent: Bool = false, port: Int? = nil, arguments: [String] = []) async throws -> RedisServerFixture {
         var directory: URL?
         if persistent {
             let url = FileManager.default.temporaryDirectory.appendingPathComponent("couponrank-redis-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
             directory = url
         }
-        let fixture = RedisServerFixture(port: try await freePort(), dataDirectory: directory)
+        let chosen: Int
+        if let port { chosen = port } else { chosen = try await freePort() }
+        let fixture = RedisServerFixture(port: chosen, dataDirectory: directory, extraArguments: arguments)
         try await fixture.launch()
         return fixture
     }
@@ -89,6 +95,7 @@ public final class RedisServerFixture: @unchecked Sendable {
         } else {
             process.arguments! += ["--appendonly", "no"]
         }
+        process.arguments! += extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -3,7 +3,8 @@ public import NIOPosix
 import Metrics
 import Synchronization
 
-/// A Redis connection for request/response commands, safe to share.
+/// A Redis connection for request/response commands, safe to share: to one node, or to a Redis
+/// Cluster through its slot map (``RedisClusterRouter``) when the URL names one.
 ///
 /// Commands run one at a time on a thread pool (hiredis blocks). A failed connection is dropped
 /// and rebuilt on the next command, no sooner than an exponential backoff allows (100 ms doubling
@@ -20,6 +21,7 @@ public final class RedisClient: Sendable {
 
     private struct State {
         var connection: RedisConnection?
+        var cluster: RedisClusterRouter?
         var failures = 0
         var retryAt: ContinuousClock.Instant?
     }
@@ -60,7 +62,11 @@ public final class RedisClient: Sendable {
         guard !commands.isEmpty else { return [] }
         let result: Result<[RedisReply], RedisError>
         do {
-            result = try await threadPool.runIfActive { self.blocking { connection throws(RedisError) in try connection.pipeline(commands) } }
+            result = try await threadPool.runIfActive {
+                self.url.topology == .cluster
+                    ? self.blockingCluster { router throws(RedisError) in try router.pipeline(commands) }
+                    : self.blocking { connection throws(RedisError) in try connection.pipeline(commands) }
+            }
         } catch {
             throw RedisError(.unavailable, "thread pool is shut down")
         }
@@ -68,7 +74,32 @@ public final class RedisClient: Sendable {
     }
 
     private func blockingCommand(_ arguments: [[UInt8]]) -> Result<RedisReply, RedisError> {
-        blocking { connection throws(RedisError) in try connection.command(arguments) }
+        if url.topology == .cluster {
+            return blockingCluster { router throws(RedisError) in try router.command(arguments) }
+        }
+        return blocking { connection throws(RedisError) in try connection.command(arguments) }
+    }
+
+    private func blockingCluster<T>(_ body: (RedisClusterRouter) throws(RedisError) -> T) -> Result<T, RedisError> {
+        state.withLock { state in
+            if let retryAt = state.retryAt, ContinuousClock.now < retryAt {
+                return .failure(RedisError(.unavailable, "\(url) unreachable; next attempt in \(retryAt - ContinuousClock.now)"))
+            }
+            let router = state.cluster ?? RedisClusterRouter(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout, logger: logger)
+            state.cluster = router
+            do throws(RedisError) {
+                let result = try body(router)
+                state.failures = 0
+                state.retryAt = nil
+                return .success(result)
+            } catch {
+                if error.code == .io || error.code == .unavailable {
+                    noteFailure(&state)
+                    logger.debug("redis cluster command failed", metadata: ["redis.url": "\(url)", "error": "\(error)"])
+                }
+                return .failure(error)
+            }
+        }
     }
 
     private func blocking<T>(_ body: (RedisConnection) throws(RedisError) -> T) -> Result<T, RedisError> {

@@ -1,19 +1,61 @@
 /// `redis://[[username]:password@]host[:port][/db]`: with a username, the engine authenticates
 /// as that ACL user (`AUTH username password`, Redis 6 and later); without one, with the password
 /// alone (`AUTH password`, the `default` user).
+///
+/// A Redis Cluster is named by its seed nodes, `redis://host:port,host:port,…` (several) or
+/// `redis+cluster://host:port[,…]` (one is enough): the client reads the slot map from them and
+/// follows it. A cluster has database 0 only.
 public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
+    public enum Topology: Sendable, Hashable {
+        case single
+        case cluster
+    }
+
+    public struct Node: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
     public var host: String
     public var port: Int
     public var username: String?
     public var password: String?
     public var database: Int
+    public var topology: Topology
+    /// The nodes named besides `host:port` (a cluster's other seeds).
+    public var otherNodes: [Node]
 
-    public init(host: String = "127.0.0.1", port: Int = 6379, username: String? = nil, password: String? = nil, database: Int = 0) {
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 6379,
+        username: String? = nil,
+        password: String? = nil,
+        database: Int = 0,
+        topology: Topology = .single,
+        otherNodes: [Node] = []
+    ) {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.database = database
+        self.topology = topology
+        self.otherNodes = otherNodes
+    }
+
+    /// Every node the URL names, `host:port` first.
+    public var nodes: [Node] { [Node(host: host, port: port)] + otherNodes }
+
+    /// This URL's credentials and database on one `node`: how a cluster client connects to it.
+    public func at(_ node: Node) -> RedisURL {
+        RedisURL(host: node.host, port: node.port, username: username, password: password, database: database)
     }
 
     public init(parsing text: String) throws(RedisError) {
@@ -23,10 +65,16 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
                 "rediss:// (TLS) is not supported by this build; reach Redis through a TLS proxy such as stunnel on a loopback port and use redis://"
             )
         }
-        guard text.hasPrefix("redis://") else {
-            throw RedisError(.invalidURL, "'\(text)' does not start with redis://")
+        var topology = Topology.single
+        var rest: Substring
+        if text.hasPrefix("redis+cluster://") {
+            topology = .cluster
+            rest = Substring(text.dropFirst("redis+cluster://".count))
+        } else if text.hasPrefix("redis://") {
+            rest = Substring(text.dropFirst("redis://".count))
+        } else {
+            throw RedisError(.invalidURL, "'\(text)' does not start with redis:// (or redis+cluster:// for a Redis Cluster)")
         }
-        var rest = Substring(text.dropFirst("redis://".count))
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -50,31 +98,54 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             }
             rest = rest[..<slash]
         }
-        var host = String(rest)
+        var nodes: [Node] = []
+        for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
+            nodes.append(try Self.node(part, in: text))
+        }
+        if nodes.count > 1 { topology = .cluster }
+        if topology == .cluster, database != 0 {
+            throw RedisError(.invalidURL, "a Redis Cluster has database 0 only, '\(text)' names \(database)")
+        }
+        self.init(
+            host: nodes[0].host,
+            port: nodes[0].port,
+            username: username,
+            password: password,
+            database: database,
+            topology: topology,
+            otherNodes: Array(nodes.dropFirst())
+        )
+    }
+
+    private static func node(_ text: Substring, in url: String) throws(RedisError) -> Node {
+        var host = String(text)
         var port = 6379
-        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {  // [::1]:6379
-            host = String(rest[rest.index(after: rest.startIndex)..<close])
-            let after = rest[rest.index(after: close)...]
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {  // [::1]:6379
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let after = text[text.index(after: close)...]
             if after.hasPrefix(":") {
                 guard let p = Int(after.dropFirst()) else { throw RedisError(.invalidURL, "port '\(after.dropFirst())' is not a number") }
                 port = p
             }
-        } else if let colon = rest.lastIndex(of: ":") {
-            host = String(rest[..<colon])
-            guard let p = Int(rest[rest.index(after: colon)...]) else {
-                throw RedisError(.invalidURL, "port '\(rest[rest.index(after: colon)...])' is not a number")
+        } else if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            guard let p = Int(text[text.index(after: colon)...]) else {
+                throw RedisError(.invalidURL, "port '\(text[text.index(after: colon)...])' is not a number")
             }
             port = p
         }
-        guard !host.isEmpty else { throw RedisError(.invalidURL, "'\(text)' has no host") }
+        guard !host.isEmpty else { throw RedisError(.invalidURL, "'\(url)' has no host") }
         guard (1...65535).contains(port) else { throw RedisError(.invalidURL, "port \(port) is out of range") }
-        self.init(host: host, port: port, username: username, password: password, database: database)
+        return Node(host: host, port: port)
     }
 
     /// The URL with the password masked, for logs.
     public var description: String {
         let credentials = password == nil ? (username.map { "\($0)@" } ?? "") : "\(username ?? ""):***@"
-        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return "redis://\(credentials)\(host):\(port)/\(database)"
+        let nodes = nodes.map(\.description).joined(separator: ",")
+        switch topology {
+        case .single: return "redis://\(credentials)\(nodes)/\(database)"
+        case .cluster: return "redis+cluster://\(credentials)\(nodes)"
+        }
     }
 }
