@@ -116,7 +116,7 @@ public final class RedisServerFixture: @unchecked Sendable {
     }
 
     /// A port the kernel just handed out and released.
-    private static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0)
             .get()

@@ -3,8 +3,10 @@ public import NIOPosix
 import Metrics
 import Synchronization
 
-/// A Redis connection for request/response commands, safe to share: to one node, or to a Redis
-/// Cluster through its slot map (``RedisClusterRouter``) when the URL names one.
+/// A Redis connection for request/response commands, safe to share: to one node, to a Redis
+/// Cluster through its slot map (``RedisClusterRouter``), or to the primary its sentinels name,
+/// as the URL says. After a failover the old primary answers writes `READONLY` or not at all:
+/// either way the client asks the sentinels again and retries once on the new primary.
 ///
 /// Commands run one at a time on a thread pool (hiredis blocks). A failed connection is dropped
 /// and rebuilt on the next command, no sooner than an exponential backoff allows (100 ms doubling
@@ -22,6 +24,8 @@ public final class RedisClient: Sendable {
     private struct State {
         var connection: RedisConnection?
         var cluster: RedisClusterRouter?
+        /// The node `connection` is to (a sentinel-managed primary: the one last resolved).
+        var node: RedisURL.Node?
         var failures = 0
         var retryAt: ContinuousClock.Instant?
     }
@@ -63,9 +67,15 @@ public final class RedisClient: Sendable {
         let result: Result<[RedisReply], RedisError>
         do {
             result = try await threadPool.runIfActive {
-                self.url.topology == .cluster
-                    ? self.blockingCluster { router throws(RedisError) in try router.pipeline(commands) }
-                    : self.blocking { connection throws(RedisError) in try connection.pipeline(commands) }
+                if self.url.topology == .cluster {
+                    return self.blockingCluster { router throws(RedisError) in try router.pipeline(commands) }
+                }
+                let first = self.blocking { connection throws(RedisError) in try connection.pipeline(commands) }
+                if case .success(let replies) = first, replies.contains(where: self.isDemotedPrimary) {
+                    self.state.withLock { $0.connection = nil }
+                    return self.blocking { connection throws(RedisError) in try connection.pipeline(commands) }
+                }
+                return first
             }
         } catch {
             throw RedisError(.unavailable, "thread pool is shut down")
@@ -77,7 +87,29 @@ public final class RedisClient: Sendable {
         if url.topology == .cluster {
             return blockingCluster { router throws(RedisError) in try router.command(arguments) }
         }
-        return blocking { connection throws(RedisError) in try connection.command(arguments) }
+        let result = blocking { connection throws(RedisError) in try connection.command(arguments) }
+        if case .success(let reply) = result, isDemotedPrimary(reply) {
+            state.withLock { $0.connection = nil }
+            return blocking { connection throws(RedisError) in try connection.command(arguments) }
+        }
+        return result
+    }
+
+    /// A reply from a sentinel-managed primary that has been demoted to a replica.
+    private func isDemotedPrimary(_ reply: RedisReply) -> Bool {
+        guard case .sentinel = url.topology, case .error(let message) = reply else { return false }
+        return message.hasPrefix("READONLY")
+    }
+
+    /// The node this client talks to now: the primary the sentinels named last, or the URL's node.
+    public var currentNode: RedisURL.Node? {
+        state.withLock { state in
+            switch url.topology {
+            case .single: RedisURL.Node(host: url.host, port: url.port)
+            case .sentinel: state.node
+            case .cluster: nil
+            }
+        }
     }
 
     private func blockingCluster<T>(_ body: (RedisClusterRouter) throws(RedisError) -> T) -> Result<T, RedisError> {
@@ -125,11 +157,26 @@ public final class RedisClient: Sendable {
         if let retryAt = state.retryAt, ContinuousClock.now < retryAt {
             throw RedisError(.unavailable, "\(url) unreachable; next attempt in \(retryAt - ContinuousClock.now)")
         }
-        let connection = try RedisConnection.connect(url: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        let node = try primaryNode()
+        let connection = try RedisConnection.connect(url: url.at(node), connectTimeout: connectTimeout, commandTimeout: commandTimeout)
+        if case .sentinel = url.topology {
+            // Right after a failover a sentinel may still name the old primary, now a replica.
+            let role = try connection.command([Array("ROLE".utf8)]).checked()
+            guard role.elements?.first?.text == "master" else {
+                throw RedisError(.io, "\(node), named primary by the sentinels of \(url), is a \(role.elements?.first?.text ?? "node of unknown role")")
+            }
+        }
         state.connection = connection
+        state.node = node
         state.failures = 0
         state.retryAt = nil
         return connection
+    }
+
+    /// Where to connect: the URL's node, or the primary its sentinels name now.
+    private func primaryNode() throws(RedisError) -> RedisURL.Node {
+        guard case .sentinel = url.topology else { return RedisURL.Node(host: url.host, port: url.port) }
+        return try RedisSentinel.primary(of: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout)
     }
 
     private func noteFailure(_ state: inout State) {

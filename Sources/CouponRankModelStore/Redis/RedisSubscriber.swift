@@ -55,11 +55,16 @@ public final class RedisSubscriber: Sendable {
     private func loop() {
         var failures = 0
         // A cluster broadcasts every PUBLISH to all its nodes: any node will do, the next seed
-        // after each failure.
+        // after each failure. A sentinel-managed primary is asked of its sentinels each time.
         let nodes = url.nodes
         while !state.withLock({ $0.stopped }) {
             do {
-                let node = nodes[failures % nodes.count]
+                let node: RedisURL.Node
+                if case .sentinel = url.topology {
+                    node = try RedisSentinel.primary(of: url, connectTimeout: .seconds(1), commandTimeout: .seconds(2))
+                } else {
+                    node = nodes[failures % nodes.count]
+                }
                 let connection = try RedisConnection.connect(url: url.at(node), connectTimeout: .seconds(1), commandTimeout: .seconds(2))
                 let confirmed = try connection.command([Array("SUBSCRIBE".utf8), Array(channel.utf8)]).checked()
                 guard confirmed.elements?.first?.text == "subscribe" else {

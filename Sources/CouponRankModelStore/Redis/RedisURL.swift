@@ -5,10 +5,17 @@
 /// A Redis Cluster is named by its seed nodes, `redis://host:port,host:port,…` (several) or
 /// `redis+cluster://host:port[,…]` (one is enough): the client reads the slot map from them and
 /// follows it. A cluster has database 0 only.
+///
+/// A Sentinel-managed primary is named by its sentinels and its name,
+/// `redis+sentinel://[[username]:password@]host:port[,host:port…]/<master-name>[/db]`: the client
+/// asks the sentinels where the primary is, and asks again when it loses it (a failover). The
+/// credentials are the primary's; the sentinels are asked without.
 public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public enum Topology: Sendable, Hashable {
         case single
         case cluster
+        /// The nodes are sentinels that monitor the primary of this name.
+        case sentinel(masterName: String)
     }
 
     public struct Node: Sendable, Hashable, CustomStringConvertible {
@@ -67,7 +74,11 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         }
         var topology = Topology.single
         var rest: Substring
-        if text.hasPrefix("redis+cluster://") {
+        var sentinel = false
+        if text.hasPrefix("redis+sentinel://") {
+            sentinel = true
+            rest = Substring(text.dropFirst("redis+sentinel://".count))
+        } else if text.hasPrefix("redis+cluster://") {
             topology = .cluster
             rest = Substring(text.dropFirst("redis+cluster://".count))
         } else if text.hasPrefix("redis://") {
@@ -89,6 +100,13 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
             }
             rest = rest[rest.index(after: at)...]
         }
+        if sentinel {
+            guard let slash = rest.firstIndex(of: "/"), case let name = rest[rest.index(after: slash)...].prefix(while: { $0 != "/" }), !name.isEmpty else {
+                throw RedisError(.invalidURL, "'\(text)' names no primary: redis+sentinel://host:port[,host:port…]/<master-name>[/db]")
+            }
+            topology = .sentinel(masterName: String(name))
+            rest = rest[..<slash] + rest[rest.index(slash, offsetBy: name.count + 1)...]
+        }
         var database = 0
         if let slash = rest.firstIndex(of: "/") {
             let path = rest[rest.index(after: slash)...]
@@ -102,7 +120,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
             nodes.append(try Self.node(part, in: text))
         }
-        if nodes.count > 1 { topology = .cluster }
+        if nodes.count > 1, topology == .single { topology = .cluster }
         if topology == .cluster, database != 0 {
             throw RedisError(.invalidURL, "a Redis Cluster has database 0 only, '\(text)' names \(database)")
         }
@@ -146,6 +164,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         switch topology {
         case .single: return "redis://\(credentials)\(nodes)/\(database)"
         case .cluster: return "redis+cluster://\(credentials)\(nodes)"
+        case .sentinel(let name): return "redis+sentinel://\(credentials)\(nodes)/\(name)/\(database)"
         }
     }
 }
