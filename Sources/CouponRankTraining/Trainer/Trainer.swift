@@ -279,11 +279,7 @@ private struct Session {
         var decisionsCursor = "0"
         var rewardsCursor = "0"
         while true {
-            let reply = try await trainer.redis.command([
-                "XREADGROUP", "GROUP", configuration.groupName, configuration.consumer, "COUNT", "\(configuration.readCount)",
-                "STREAMS", configuration.keys.decisions, configuration.keys.rewards, decisionsCursor, rewardsCursor,
-            ])
-            let batches = Self.entries(of: reply)
+            let batches = try await read(after: decisionsCursor, rewardsCursor, blocking: false)
             let decisions = batches[configuration.keys.decisions] ?? []
             let rewards = batches[configuration.keys.rewards] ?? []
             if decisions.isEmpty, rewards.isEmpty { break }
@@ -301,11 +297,7 @@ private struct Session {
         try await renewLease()
         // The Redis clock before the read: every entry stamped earlier than this is in the read.
         let now = try await redisMillis() - 1
-        let reply = try await trainer.redis.command([
-            "XREADGROUP", "GROUP", configuration.groupName, configuration.consumer, "COUNT", "\(configuration.readCount)",
-            "BLOCK", "\(configuration.blockMillis)", "STREAMS", configuration.keys.decisions, configuration.keys.rewards, ">", ">",
-        ])
-        let batches = Self.entries(of: reply)
+        let batches = try await read(after: ">", ">", blocking: true)
         let decisions = batches[configuration.keys.decisions] ?? []
         let rewards = batches[configuration.keys.rewards] ?? []
         ingest(decisions: decisions, rewards: rewards)
@@ -575,6 +567,23 @@ private struct Session {
     }
 
     /// The entries of an XREADGROUP reply, by stream key.
+    /// Reads both streams of this trainer's group after the given cursors, in one `XREADGROUP`;
+    /// in two when they live on different slots of a Redis Cluster, which refuses a command over
+    /// keys of several slots (the second read does not block).
+    private func read(after decisionsCursor: String, _ rewardsCursor: String, blocking: Bool) async throws -> [String: [Entry]] {
+        let keys = configuration.keys
+        var head = ["XREADGROUP", "GROUP", configuration.groupName, configuration.consumer, "COUNT", "\(configuration.readCount)"]
+        if blocking { head += ["BLOCK", "\(configuration.blockMillis)"] }
+        let together = trainer.redis.url.topology != .cluster || RedisClusterSlot.of(keys.decisions) == RedisClusterSlot.of(keys.rewards)
+        if together {
+            return Self.entries(of: try await trainer.redis.command(head + ["STREAMS", keys.decisions, keys.rewards, decisionsCursor, rewardsCursor]))
+        }
+        var batches = Self.entries(of: try await trainer.redis.command(head + ["STREAMS", keys.decisions, decisionsCursor]))
+        let unblocked = Array(head.prefix(6))
+        batches.merge(Self.entries(of: try await trainer.redis.command(unblocked + ["STREAMS", keys.rewards, rewardsCursor]))) { first, _ in first }
+        return batches
+    }
+
     static func entries(of reply: RedisReply) -> [String: [Entry]] {
         RawStreamEntry.entriesByStream(of: reply).mapValues { entries in
             entries.compactMap { entry in StreamID(entry.id).map { Entry(id: $0, fields: entry.fields) } }
