@@ -319,8 +319,18 @@ final class ScrapeGauges: Sendable {
         )
     }
 
+    static var redisPrimary: MetricNameDescriptor {
+        MetricNameDescriptor(
+            metricName: "couponrank_redis_primary_info",
+            unitName: "",
+            helpText: "The Redis primary the engine uses, named by its sentinels (1), and the ones before a failover (0)"
+        )
+    }
+
     /// The labels of the model series last set to 1, to set them to 0 after a swap.
     private let previousModel = Mutex<[(String, String)]?>(nil)
+    /// The Redis primary last reported, to set it to 0 after a failover.
+    private let previousPrimary = Mutex<String?>(nil)
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -373,6 +383,15 @@ final class ScrapeGauges: Sendable {
             }
             registry.makeGauge(descriptor: Self.breaker, labels: [("upstream", String(component.name.dropFirst("upstream.".count)))])
                 .set(to: value)
+        }
+        if let primary = components.first(where: { $0.name == "redis.primary" })?.state {
+            previousPrimary.withLock { previous in
+                if let previous, previous != primary {
+                    registry.makeGauge(descriptor: Self.redisPrimary, labels: [("node", previous)]).set(to: 0)
+                }
+                previous = primary
+            }
+            registry.makeGauge(descriptor: Self.redisPrimary, labels: [("node", primary)]).set(to: 1)
         }
     }
 }

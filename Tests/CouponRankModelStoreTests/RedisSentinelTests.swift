@@ -118,3 +118,19 @@ struct SentinelFailoverUnderLoadTests {
         }
     }
 }
+
+/// A connection the server dropped while it sat idle (a restart, a failover, an idle timeout)
+/// failed the next command, though Redis was there to answer it.
+@Suite(.enabled(if: RedisServerFixture.isAvailable, "\(RedisServerFixture.unavailableReason)"))
+struct StaleConnectionTests {
+    @Test func aConnectionDroppedWhileIdleCostsTheNextCommandNothing() async throws {
+        try await RedisServerFixture.with { server in
+            let client = RedisClient(url: server.url)
+            _ = try await client.command(["SET", "k", "v"])
+            // Every client connection closed by the server, as a restart or a failover would.
+            _ = try await RedisClient(url: server.url).command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"])
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await client.command(["GET", "k"]).text == "v")
+        }
+    }
+}

@@ -26,6 +26,8 @@ public final class RedisClient: Sendable {
         var cluster: RedisClusterRouter?
         /// The node `connection` is to (a sentinel-managed primary: the one last resolved).
         var node: RedisURL.Node?
+        /// When `connection` last answered.
+        var lastUsed: ContinuousClock.Instant?
         var failures = 0
         var retryAt: ContinuousClock.Instant?
     }
@@ -137,8 +139,21 @@ public final class RedisClient: Sendable {
     private func blocking<T>(_ body: (RedisConnection) throws(RedisError) -> T) -> Result<T, RedisError> {
         state.withLock { state in
             do throws(RedisError) {
-                let connection = try connection(&state)
-                return .success(try body(connection))
+                let idle = state.connection != nil && state.lastUsed.map { ContinuousClock.now - $0 >= Self.staleAfter } ?? false
+                var connection = try connection(&state)
+                let result: T
+                do throws(RedisError) {
+                    result = try body(connection)
+                } catch where idle && error.code == .io {
+                    // Closed by the server while idle (a restart, a failover, its idle timeout):
+                    // the command never reached a live server. Once more on a new connection
+                    // (after a failover, to the primary the sentinels name now).
+                    state.connection = nil
+                    connection = try self.connection(&state)
+                    result = try body(connection)
+                }
+                state.lastUsed = .now
+                return .success(result)
             } catch {
                 // A refusal during the backoff is not a new failure: it must not push the next attempt further out.
                 if error.code != .unavailable, state.connection?.isBroken ?? true {
@@ -150,6 +165,9 @@ public final class RedisClient: Sendable {
             }
         }
     }
+
+    /// A connection idle this long may have been closed by the server without our noticing.
+    static let staleAfter = Duration.seconds(1)
 
     private func connection(_ state: inout State) throws(RedisError) -> RedisConnection {
         if let connection = state.connection, !connection.isBroken { return connection }

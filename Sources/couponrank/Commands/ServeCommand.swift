@@ -256,11 +256,16 @@ struct ServeCommand: AsyncParsableCommand {
             impressions: impressions
         )
         let rewardLog = rewardWriter.map(RewardLog.init(writer:))
-        let componentStates: @Sendable () -> [(name: String, state: String)] = { [decisionWriter, rewardWriter] in
+        let modelStore = try engineOptions.makeModelStore(logger: logger)
+        let componentStates: @Sendable () -> [(name: String, state: String)] = { [decisionWriter, rewardWriter, modelStore] in
             var states = upstreams.breakerStates
             if let decisionWriter { states.append((name: "event_log.decisions", state: decisionWriter.healthState)) }
             if let rewardWriter { states.append((name: "event_log.rewards", state: rewardWriter.healthState)) }
             states.append((name: "exploration", state: explorationSwitch.isEnabled ? "on" : "off"))
+            // A Sentinel-managed primary moves on a failover: say which one the engine uses.
+            if let redis = modelStore?.redis, case .sentinel = redis.url.topology {
+                states.append((name: "redis.primary", state: redis.currentNode?.description ?? "unknown"))
+            }
             return states
         }
         let admission = AdmissionController(
@@ -272,7 +277,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
         )
         var refresher: ModelRefresher?
-        if let store = try engineOptions.makeModelStore(logger: logger) {
+        if let store = modelStore {
             let modelRefresher = ModelRefresher(
                 store: store,
                 slot: models,
