@@ -65,7 +65,7 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Timeout of the stats source, in milliseconds.")
     var statsTimeoutMs = 30
 
-    @Option(help: "Model store, redis://[:password@]host:port[/db]. Without one the bundled or --model model is served.")
+    @Option(help: "Model store: redis://[:password@]host:port[/db], a cluster's seeds redis://h:p,h:p,…, or redis+sentinel://h:p,…/<master-name>. Without one the bundled or --model model is served.")
     var redisURL: String?
 
     @Option(help: "Key prefix of the model store.")

@@ -5,7 +5,7 @@ import Logging
 
 /// Where the model store is: shared by the `model` subcommands that talk to Redis.
 struct ModelStoreOptions: ParsableArguments {
-    @Option(help: "Model store, redis://[:password@]host:port[/db] (env COUPONRANK_REDIS_URL; default redis://127.0.0.1:6379).")
+    @Option(help: "Model store: redis://[:password@]host:port[/db], a cluster's seeds redis://h:p,h:p,…, or redis+sentinel://h:p,…/<master-name> (env COUPONRANK_REDIS_URL; default redis://127.0.0.1:6379).")
     var redisURL: String?
 
     @Option(help: "Key prefix of the model store.")
