@@ -14,9 +14,10 @@ public protocol StreamEntry: Sendable {
 ///
 /// ``submit(_:)`` never waits: it puts the entry in a bounded in-memory queue, or drops and counts
 /// it when the queue is full. A thread of the writer's own drains the queue in batches, one
-/// pipelined round trip of `XADD key MAXLEN ~ n * field value …` per batch, over a connection of
-/// its own. When Redis is away the batch in hand is dropped and counted, the writer waits out a
-/// backoff (the queue meanwhile fills, then drops), and reconnects. On shutdown the queue is
+/// pipelined round trip of `XADD key MAXLEN ~ n * field value …` per batch, over a client of its
+/// own (to the node of the stream's slot on a cluster, to the primary behind Sentinel). When Redis
+/// is away the batch in hand is dropped and counted, the client waits out a backoff (the queue
+/// meanwhile fills, then drops), and reconnects. On shutdown the queue is
 /// flushed within ``Configuration/flushDeadline``; what is left then is dropped and counted.
 ///
 /// `@unchecked Sendable`: every mutable field is guarded by `condition`'s lock.
@@ -97,11 +98,15 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
     private var writerWaiting = false
     private let writtenCounter: Counter
     private let dropCounters: [DropReason: Counter]
+    /// The writer's own client, used only from its drain thread: one node, a cluster's node of
+    /// the stream's slot, or the primary Sentinel names.
+    private let redis: RedisClient
 
     public init(configuration: Configuration, name: String, logger: Logger) {
         self.configuration = configuration
         self.name = name
         self.logger = logger
+        self.redis = RedisClient(url: configuration.url, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout, logger: logger)
         self.writtenCounter = Counter(label: "couponrank_events_written_total", dimensions: [("stream", name)])
         self.dropCounters = Dictionary(
             uniqueKeysWithValues: DropReason.allCases.map {
@@ -177,9 +182,6 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
     }
 
     private func drainLoop() {
-        var connection: RedisConnection?
-        var failures = 0
-        var retryAt: ContinuousClock.Instant?
         var flushEnd: ContinuousClock.Instant?
         while true {
             condition.lock()
@@ -210,34 +212,10 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
             queue.removeFirst(batch.count)
             condition.unlock()
 
-            if connection == nil || connection!.isBroken {
-                connection = nil
-                if let retryAt, ContinuousClock.now < retryAt {
-                    drop(batch.count, reason: .redis, unconfirmed: 0)
-                    Thread.sleep(forTimeInterval: min(0.05, Double((retryAt - .now).nanoseconds) / 1e9))
-                    continue
-                }
-                do {
-                    connection = try RedisConnection.connect(
-                        url: configuration.url,
-                        connectTimeout: configuration.connectTimeout,
-                        commandTimeout: configuration.commandTimeout
-                    )
-                    failures = 0
-                    retryAt = nil
-                    setConnected(true)
-                } catch {
-                    failures += 1
-                    retryAt = .now + .milliseconds(min(100 * (1 << min(failures - 1, 6)), 5000))
-                    setConnected(false)
-                    logger.debug("event stream writer cannot connect", metadata: ["redis.url": "\(configuration.url)", "error": "\(error)"])
-                    drop(batch.count, reason: .redis, unconfirmed: 0)
-                    continue
-                }
-            }
             let commands = batch.map(command)
             do {
-                let replies = try connection!.pipeline(commands)
+                let replies = try redis.blockingPipeline(commands)
+                setConnected(true)
                 let refused = replies.filter { if case .error = $0 { true } else { false } }.count
                 record(written: batch.count - refused)
                 if refused > 0 {
@@ -245,12 +223,15 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
                     logger.debug("redis refused event entries", metadata: ["events.refused": "\(refused)"])
                 }
             } catch {
-                // Some of the batch may have reached Redis before the connection failed.
-                connection = nil
-                failures += 1
-                retryAt = .now + .milliseconds(min(100 * (1 << min(failures - 1, 6)), 5000))
                 setConnected(false)
-                drop(batch.count, reason: .redis, unconfirmed: batch.count)
+                if error.code == .unavailable {
+                    // Nothing was sent: the client is waiting out its reconnect backoff.
+                    drop(batch.count, reason: .redis, unconfirmed: 0)
+                    Thread.sleep(forTimeInterval: 0.05)
+                } else {
+                    // Some of the batch may have reached Redis before the connection failed.
+                    drop(batch.count, reason: .redis, unconfirmed: batch.count)
+                }
                 logger.debug("event stream write failed", metadata: ["error": "\(error)"])
             }
         }

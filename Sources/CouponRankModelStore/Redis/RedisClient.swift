@@ -68,21 +68,30 @@ public final class RedisClient: Sendable {
         guard !commands.isEmpty else { return [] }
         let result: Result<[RedisReply], RedisError>
         do {
-            result = try await threadPool.runIfActive {
-                if self.url.topology == .cluster {
-                    return self.blockingCluster { router throws(RedisError) in try router.pipeline(commands) }
-                }
-                let first = self.blocking { connection throws(RedisError) in try connection.pipeline(commands) }
-                if case .success(let replies) = first, replies.contains(where: self.isDemotedPrimary) {
-                    self.state.withLock { $0.connection = nil }
-                    return self.blocking { connection throws(RedisError) in try connection.pipeline(commands) }
-                }
-                return first
-            }
+            result = try await threadPool.runIfActive { self.blockingPipelineResult(commands) }
         } catch {
             throw RedisError(.unavailable, "thread pool is shut down")
         }
         return try result.get()
+    }
+
+    /// ``pipeline(_:)`` on the calling thread, which it blocks: for a thread of the caller's own
+    /// (the event log's writer), never an event loop or the cooperative pool.
+    public func blockingPipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        return try blockingPipelineResult(commands).get()
+    }
+
+    private func blockingPipelineResult(_ commands: [[[UInt8]]]) -> Result<[RedisReply], RedisError> {
+        if url.topology == .cluster {
+            return blockingCluster { router throws(RedisError) in try router.pipeline(commands) }
+        }
+        let first = blocking { connection throws(RedisError) in try connection.pipeline(commands) }
+        if case .success(let replies) = first, replies.contains(where: isDemotedPrimary) {
+            state.withLock { $0.connection = nil }
+            return blocking { connection throws(RedisError) in try connection.pipeline(commands) }
+        }
+        return first
     }
 
     private func blockingCommand(_ arguments: [[UInt8]]) -> Result<RedisReply, RedisError> {
