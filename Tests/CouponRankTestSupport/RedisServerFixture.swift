@@ -43,6 +43,9 @@ public final class RedisServerFixture: @unchecked Sendable {
         return fixture
     }
 
+    /// Whether the server this fixture started is running.
+    public var isRunning: Bool { process?.isRunning ?? false }
+
     /// Freezes the server (SIGSTOP): connections stay open and nothing is answered.
     public func pause() {
         if let process, process.isRunning { kill(process.processIdentifier, SIGSTOP) }

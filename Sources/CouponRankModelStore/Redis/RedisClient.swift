@@ -209,7 +209,10 @@ public final class RedisClient: Sendable {
     private func noteFailure(_ state: inout State) {
         failuresCounter.increment()
         state.failures += 1
-        let backoff = Duration.milliseconds(min(100 * (1 << min(state.failures - 1, 6)), 5000))
+        // A cluster or a sentinel set names the new primary within seconds of a failover: look
+        // again at least every second. A single node has no one to name another.
+        let ceiling = url.topology == .single ? 5000 : 1000
+        let backoff = Duration.milliseconds(min(100 * (1 << min(state.failures - 1, 6)), ceiling))
         state.retryAt = .now + backoff
     }
 }
