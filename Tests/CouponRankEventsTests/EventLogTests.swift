@@ -133,6 +133,34 @@ struct EventLogTests {
         #expect(statistics.written + statistics.droppedTotal == ranks)
     }
 
+    /// A sharded log (`--event-shards 4`): every decision in its event's shard, and the reader
+    /// finds each one and lists them all.
+    @Test func aShardedLogKeepsEachDecisionInItsShardAndTheReaderFindsIt() async throws {
+        try await RedisServerFixture.with { redis in
+            let keys = EventKeys(shards: 4)
+            let answers = try await withEventWriters(redis, keys: keys) { decisions, _ in
+                try await TestServer.with(sink: DecisionLog(writer: decisions)) { server in
+                    let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
+                    defer { Task { await client.close() } }
+                    var answers: [RankResponse] = []
+                    for index in 0..<40 { answers.append(try await client.rank(RankRequest(easyID: "s\(index)", topK: 3))) }
+                    return answers
+                }
+            }
+            let client = RedisClient(url: redis.url)
+            for shard in 0..<4 {
+                let expected = answers.filter { keys.shard(ofEventID: $0.eventID) == shard }.count
+                #expect(try await client.command(["XLEN", keys.decisions(shard: shard)]).integer == Int64(expected))
+            }
+            let reader = DecisionLogReader(redis: client, keys: keys)
+            for answer in answers.prefix(8) {
+                #expect(try await reader.find(eventID: answer.eventID)?.items.map(\.coupon.id) == answer.items.map(\.couponID))
+            }
+            let all = try await reader.all()
+            #expect(Set(all.map(\.eventID)) == Set(answers.map(\.eventID)))
+        }
+    }
+
     static func distinctEventIDs(_ redis: RedisServerFixture) async throws -> Int {
         let client = RedisClient(url: redis.url)
         var ids = Set<String>()

@@ -22,18 +22,18 @@ func withEventWriters<T: Sendable>(
     _ redis: RedisServerFixture,
     queueCapacity: Int = 65_536,
     commandTimeout: Duration = .seconds(5),
+    keys: EventKeys = EventKeys(),
     _ body: @Sendable (EventStreamWriter<DecisionLog.Entry>, EventStreamWriter<Reward>) async throws -> T
 ) async throws -> T {
     var logger = Logger(label: "events-test")
     logger.logLevel = .warning
-    let keys = EventKeys()
     let decisions = EventStreamWriter<DecisionLog.Entry>(
-        configuration: .init(url: redis.url, stream: keys.decisions, queueCapacity: queueCapacity, commandTimeout: commandTimeout),
+        configuration: .init(url: redis.url, streams: keys.allDecisions, queueCapacity: queueCapacity, commandTimeout: commandTimeout),
         name: "decisions",
         logger: logger
     )
     let rewards = EventStreamWriter<Reward>(
-        configuration: .init(url: redis.url, stream: keys.rewards, queueCapacity: queueCapacity, commandTimeout: commandTimeout),
+        configuration: .init(url: redis.url, streams: keys.allRewards, queueCapacity: queueCapacity, commandTimeout: commandTimeout),
         name: "rewards",
         logger: logger
     )

@@ -30,4 +30,51 @@ struct ClusterTrainerTests {
             #expect(try await ModelStore(redis: redis).currentVersion() == "trained-1")
         }
     }
+
+    /// Issue 16: a log sharded over the cluster (`--event-shards 3`), each shard read by its own
+    /// trainer partition; merged, they learn what one trainer learns from the whole log.
+    @Test func partitionsOfAShardedLogMergeIntoWhatOneTrainerLearns() async throws {
+        try await RedisClusterFixture.with { cluster in
+            let keys = EventKeys(shards: 3)
+            let redis = RedisClient(url: cluster.url)
+            let log = SyntheticLog(count: 240)
+            try await log.write(to: redis, keys: keys)
+            var nodes = Set<Int>()
+            for shard in 0..<3 {
+                #expect(RedisClusterSlot.of(keys.decisions(shard: shard)) == RedisClusterSlot.of(keys.rewards(shard: shard)), "a shard's pair shares a slot")
+                nodes.insert(try await cluster.node(serving: keys.decisions(shard: shard)).port)
+                let written = try await redis.command(["XLEN", keys.decisions(shard: shard)]).integer ?? 0
+                #expect(written == Int64(log.decisions.filter { keys.shard(ofEventID: $0.eventID) == shard }.count))
+            }
+            #expect(nodes.count >= 2, "the shards spread over the cluster: \(nodes)")
+            let base = try OnlineLearnerTests.base()
+            let partitions = (0..<3).map { TrainerConfiguration.Partition(index: $0, count: 3) }
+            let trainers = partitions.map { partition in
+                Trainer(
+                    configuration: .init(
+                        keys: keys, consumer: "t\(partition.index)", partition: partition, join: .init(windowMillis: 2000), blockMillis: 50,
+                        checkpointInterval: .milliseconds(50), publishes: false
+                    ),
+                    redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: TrainerTests.quietLogger
+                )
+            }
+            try await TrainerTests.run(trainers) { trainers.reduce(0) { $0 + $1.status.counters.closed } == 240 }
+            var merged = try #require(try await TrainerTests.checkpoint(redis, base: base, partition: partitions[0])).learner
+            for partition in partitions.dropFirst() {
+                try merged.merge(try #require(try await TrainerTests.checkpoint(redis, base: base, partition: partition)).learner)
+            }
+            let whole = try log.referenceLearner(base: base)
+            #expect(merged.decisions == 240 && merged.itemUpdates == whole.itemUpdates && merged.rewards == whole.rewards)
+            let mergedModel = try merged.makeDefinition(version: "m", createdAt: "2026-11-25T00:00:00Z", lineage: nil)
+            let wholeModel = try whole.makeDefinition(version: "m", createdAt: "2026-11-25T00:00:00Z", lineage: nil)
+            #expect(maximumRelativeDifference(mergedModel.theta, wholeModel.theta) < 1e-9)
+        }
+    }
+
+    @Test func aShardedLogNeedsOnePartitionPerShard() async throws {
+        let configuration = TrainerConfiguration(keys: EventKeys(shards: 4), partition: .init(index: 0, count: 2))
+        #expect(configuration.problem?.contains("run 4 trainer partitions") == true)
+        #expect(TrainerConfiguration(keys: EventKeys(shards: 4), partition: .init(index: 3, count: 4)).decisionsStream == "couponrank:events:{3}:decisions")
+        #expect(TrainerConfiguration().decisionsStream == "couponrank:events:decisions")
+    }
 }

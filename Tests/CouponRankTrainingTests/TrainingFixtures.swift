@@ -59,11 +59,12 @@ struct SyntheticLog {
         for decision in decisions {
             var body = ByteBufferAllocator().buffer(capacity: 2048)
             decision.encode(into: &body)
-            _ = try await redis.command([Array("XADD".utf8), Array(keys.decisions.utf8), Array("*".utf8), Array("body".utf8), Array(body.readableBytesView)])
+            let shard = keys.shard(ofEventID: decision.eventID)
+            _ = try await redis.command([Array("XADD".utf8), Array(keys.decisions(shard: shard).utf8), Array("*".utf8), Array("body".utf8), Array(body.readableBytesView)])
             if pause > .zero { try await Task.sleep(for: pause) }
             for couponID in clicksByEvent[decision.eventID] ?? [] {
                 _ = try await redis.command([
-                    "XADD", keys.rewards, "*", "event_id", decision.eventID, "coupon_id", couponID, "kind", "click", "value", "1.0",
+                    "XADD", keys.rewards(shard: shard), "*", "event_id", decision.eventID, "coupon_id", couponID, "kind", "click", "value", "1.0",
                     "time_ms", "1764072000500", "received_ms", "1764072000500",
                 ])
             }

@@ -18,6 +18,8 @@ public struct DecisionLog: DecisionSink {
             self.includesCandidates = includesCandidates
         }
 
+        public var eventID: String { decision.eventID }
+
         /// `body`, the record of EVENTS.md §2.2; then, when included, `candidates` (§2.5); then,
         /// when rules applied, `rules` (§2.6).
         public func streamFields() -> [[UInt8]] {

@@ -7,6 +7,8 @@ public import ServiceLifecycle
 /// Something the writer can append to a stream: its field–value pairs, built on the writer's
 /// thread, never on the request path.
 public protocol StreamEntry: Sendable {
+    /// The event the entry belongs to: it chooses the entry's shard.
+    var eventID: String { get }
     func streamFields() -> [[UInt8]]
 }
 
@@ -24,7 +26,11 @@ public protocol StreamEntry: Sendable {
 public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Sendable {
     public struct Configuration: Sendable, Hashable {
         public var url: RedisURL
-        public var stream: String
+        /// The stream's shards, chosen per entry by ``EventKeys/shard(ofEventID:count:)``; one
+        /// for an unsharded log.
+        public var streams: [String]
+        /// The one stream of an unsharded log (the first shard of a sharded one).
+        public var stream: String { streams[0] }
         /// Entries held in memory at most; beyond it entries are dropped.
         public var queueCapacity: Int
         /// Entries written per round trip at most.
@@ -50,9 +56,26 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
             connectTimeout: Duration = .seconds(1),
             commandTimeout: Duration = .seconds(1)
         ) {
-            precondition(queueCapacity > 0 && batchSize > 0 && maximumLength > 0)
+            self.init(
+                url: url, streams: [stream], queueCapacity: queueCapacity, batchSize: batchSize, maximumLength: maximumLength,
+                linger: linger, flushDeadline: flushDeadline, connectTimeout: connectTimeout, commandTimeout: commandTimeout
+            )
+        }
+
+        public init(
+            url: RedisURL,
+            streams: [String],
+            queueCapacity: Int = 65_536,
+            batchSize: Int = 256,
+            maximumLength: Int = 1_000_000,
+            linger: Duration = .milliseconds(2),
+            flushDeadline: Duration = .seconds(2),
+            connectTimeout: Duration = .seconds(1),
+            commandTimeout: Duration = .seconds(1)
+        ) {
+            precondition(queueCapacity > 0 && batchSize > 0 && maximumLength > 0 && !streams.isEmpty)
             self.url = url
-            self.stream = stream
+            self.streams = streams
             self.queueCapacity = queueCapacity
             self.batchSize = batchSize
             self.maximumLength = maximumLength
@@ -238,8 +261,9 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
     }
 
     private func command(_ entry: Entry) -> [[UInt8]] {
-        [Array("XADD".utf8), Array(configuration.stream.utf8), Array("MAXLEN".utf8), [UInt8(ascii: "~")],
-         Array(String(configuration.maximumLength).utf8), [UInt8(ascii: "*")]] + entry.streamFields()
+        let shard = EventKeys.shard(ofEventID: entry.eventID, count: configuration.streams.count)
+        return [Array("XADD".utf8), Array(configuration.streams[shard].utf8), Array("MAXLEN".utf8), [UInt8(ascii: "~")],
+                Array(String(configuration.maximumLength).utf8), [UInt8(ascii: "*")]] + entry.streamFields()
     }
 
     private func record(written: Int) {

@@ -2,7 +2,8 @@ public import CouponRankModelStore
 import CouponRankEngine
 import NIOCore
 
-/// Finds logged decisions in `events:decisions` (proto-spec/EVENTS.md §4).
+/// Finds logged decisions in `events:decisions`, or in the shard of their event id
+/// (proto-spec/EVENTS.md §4).
 public struct DecisionLogReader: Sendable {
     public let redis: RedisClient
     public let keys: EventKeys
@@ -15,25 +16,30 @@ public struct DecisionLogReader: Sendable {
     /// The decision logged under `eventID`, or `nil`. A UUIDv7 id is looked up in the minute of
     /// the stream around its time; any other id in the newest `scanLimit` entries.
     public func find(eventID: String, scanLimit: Int = 100_000) async throws -> LoggedDecision? {
+        let key = keys.decisions(shard: keys.shard(ofEventID: eventID))
         if let millis = EventID.unixMillis(ofUUIDv7: eventID) {
-            return try await scan(from: "\(max(millis - 30_000, 0))", to: "\(millis + 30_000)", forward: true, limit: scanLimit, eventID: eventID)
+            return try await scan(key, from: "\(max(millis - 30_000, 0))", to: "\(millis + 30_000)", forward: true, limit: scanLimit, eventID: eventID)
         }
-        return try await scan(from: "+", to: "-", forward: false, limit: scanLimit, eventID: eventID)
+        return try await scan(key, from: "+", to: "-", forward: false, limit: scanLimit, eventID: eventID)
     }
 
-    /// Every decision of the stream, oldest first, up to `limit`.
+    /// Every decision of the log, oldest first (by stream id across the shards), up to `limit`
+    /// per shard.
     public func all(limit: Int = 100_000) async throws -> [LoggedDecision] {
-        var decisions: [LoggedDecision] = []
-        try await page(from: "-", to: "+", forward: true, limit: limit) { fields in
-            if let decision = try Self.decode(fields: fields) { decisions.append(decision) }
-            return false
+        var decisions: [(id: String, decision: LoggedDecision)] = []
+        for key in keys.allDecisions {
+            try await page(key, from: "-", to: "+", forward: true, limit: limit) { id, fields in
+                if let decision = try Self.decode(fields: fields) { decisions.append((id, decision)) }
+                return false
+            }
         }
-        return decisions
+        guard keys.shards > 1 else { return decisions.map(\.decision) }
+        return decisions.sorted { StreamOrder.precedes($0.id, $1.id) }.map(\.decision)
     }
 
-    private func scan(from start: String, to end: String, forward: Bool, limit: Int, eventID: String) async throws -> LoggedDecision? {
+    private func scan(_ key: String, from start: String, to end: String, forward: Bool, limit: Int, eventID: String) async throws -> LoggedDecision? {
         var found: LoggedDecision?
-        try await page(from: start, to: end, forward: forward, limit: limit) { fields in
+        try await page(key, from: start, to: end, forward: forward, limit: limit) { _, fields in
             guard let body = fields["body"], Self.eventID(ofBody: body) == eventID else { return false }
             found = try Self.decode(fields: fields)
             return true
@@ -43,11 +49,12 @@ public struct DecisionLogReader: Sendable {
 
     /// Walks the range a page at a time until `visit` returns `true` or `limit` entries were seen.
     private func page(
+        _ key: String,
         from start: String,
         to end: String,
         forward: Bool,
         limit: Int,
-        visit: ([String: [UInt8]]) throws -> Bool
+        visit: (String, [String: [UInt8]]) throws -> Bool
     ) async throws {
         var cursor = start
         var seen = 0
@@ -55,13 +62,13 @@ public struct DecisionLogReader: Sendable {
         while seen < limit {
             let count = min(1000, limit - seen)
             let from = exclusive ? "(" + cursor : cursor
-            let reply = try await redis.command([forward ? "XRANGE" : "XREVRANGE", keys.decisions, from, end, "COUNT", "\(count)"])
+            let reply = try await redis.command([forward ? "XRANGE" : "XREVRANGE", key, from, end, "COUNT", "\(count)"])
             let entries = RawStreamEntry.entries(of: reply)
             guard !entries.isEmpty else { return }
             for entry in entries {
                 cursor = entry.id
                 seen += 1
-                if try visit(entry.fields) { return }
+                if try visit(entry.id, entry.fields) { return }
             }
             exclusive = true
             if entries.count < count { return }
@@ -93,5 +100,16 @@ public struct DecisionLogReader: Sendable {
             decision.rules = try LoggedDecision.decodeRules(&buffer)
         }
         return decision
+    }
+}
+
+/// The order of Redis stream ids, `<milliseconds>-<sequence>`.
+enum StreamOrder {
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        func parts(_ id: String) -> (UInt64, UInt64) {
+            let halves = id.split(separator: "-")
+            return (UInt64(halves.first ?? "") ?? 0, UInt64(halves.count > 1 ? halves[1] : "") ?? 0)
+        }
+        return parts(a) < parts(b)
     }
 }

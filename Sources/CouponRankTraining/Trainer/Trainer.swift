@@ -65,6 +65,10 @@ public final class Trainer: Service, Sendable {
     public var status: Status { state.withLock { $0 } }
 
     public func run() async throws {
+        if let problem = configuration.problem {
+            update { $0.lastError = problem }
+            throw ConfigurationProblem(description: problem)
+        }
         var session: Session
         do {
             session = try await Session(trainer: self)
@@ -87,6 +91,10 @@ public final class Trainer: Service, Sendable {
 
     /// The failure ``TrainerConfiguration/crashAfterClosing`` injects.
     struct SimulatedCrash: Error {}
+
+    public struct ConfigurationProblem: Error, CustomStringConvertible {
+        public let description: String
+    }
 
     fileprivate func update(_ body: @Sendable (inout Status) -> Void) {
         state.withLock { body(&$0) }
@@ -240,7 +248,7 @@ private struct Session {
     }
 
     private func createGroups() async throws {
-        for key in [configuration.keys.decisions, configuration.keys.rewards] {
+        for key in [configuration.decisionsStream, configuration.rewardsStream] {
             do {
                 _ = try await trainer.redis.command(["XGROUP", "CREATE", key, configuration.groupName, configuration.startFrom == .beginning ? "0" : "$", "MKSTREAM"])
             } catch {
@@ -280,8 +288,8 @@ private struct Session {
         var rewardsCursor = "0"
         while true {
             let batches = try await read(after: decisionsCursor, rewardsCursor, blocking: false)
-            let decisions = batches[configuration.keys.decisions] ?? []
-            let rewards = batches[configuration.keys.rewards] ?? []
+            let decisions = batches[configuration.decisionsStream] ?? []
+            let rewards = batches[configuration.rewardsStream] ?? []
             if decisions.isEmpty, rewards.isEmpty { break }
             if let last = decisions.last { decisionsCursor = last.id.description }
             if let last = rewards.last { rewardsCursor = last.id.description }
@@ -298,8 +306,8 @@ private struct Session {
         // The Redis clock before the read: every entry stamped earlier than this is in the read.
         let now = try await redisMillis() - 1
         let batches = try await read(after: ">", ">", blocking: true)
-        let decisions = batches[configuration.keys.decisions] ?? []
-        let rewards = batches[configuration.keys.rewards] ?? []
+        let decisions = batches[configuration.decisionsStream] ?? []
+        let rewards = batches[configuration.rewardsStream] ?? []
         ingest(decisions: decisions, rewards: rewards)
 
         // The watermark: a stream read to its end is at the Redis server's present.
@@ -429,9 +437,9 @@ private struct Session {
         trainer.counters.checkpoints.increment()
         trainer.update { $0.checkpoints += 1 }
         if let crash = configuration.crashAfterClosing, join.counters.closed >= crash, !finishedDecisions.isEmpty { throw Trainer.SimulatedCrash() }
-        try await acknowledge(finishedDecisions, key: configuration.keys.decisions)
+        try await acknowledge(finishedDecisions, key: configuration.decisionsStream)
         finishedDecisions.removeAll(keepingCapacity: true)
-        try await acknowledge(finishedRewards, key: configuration.keys.rewards)
+        try await acknowledge(finishedRewards, key: configuration.rewardsStream)
         finishedRewards.removeAll(keepingCapacity: true)
     }
 
@@ -462,8 +470,8 @@ private struct Session {
         do {
             var merged = learner
             var positions = [
-                "\(configuration.keys.decisions)@\(configuration.partition.tag)": decisionsPosition.description,
-                "\(configuration.keys.rewards)@\(configuration.partition.tag)": rewardsPosition.description,
+                "\(configuration.decisionsStream)@\(configuration.partition.tag)": decisionsPosition.description,
+                "\(configuration.rewardsStream)@\(configuration.partition.tag)": rewardsPosition.description,
             ]
             for index in 1..<max(configuration.partition.count, 1) {
                 let other = TrainerConfiguration.Partition(index: index, count: configuration.partition.count)
@@ -473,8 +481,8 @@ private struct Session {
                 }
                 let checkpoint = try TrainerCheckpoint(decoding: bytes, base: trainer.base)
                 try merged.merge(checkpoint.learner)
-                positions["\(configuration.keys.decisions)@\(other.tag)"] = checkpoint.decisionsPosition.description
-                positions["\(configuration.keys.rewards)@\(other.tag)"] = checkpoint.rewardsPosition.description
+                positions["\(configuration.decisionsStream(for: other))@\(other.tag)"] = checkpoint.decisionsPosition.description
+                positions["\(configuration.rewardsStream(for: other))@\(other.tag)"] = checkpoint.rewardsPosition.description
             }
             let serving: ScoringModel? = try? await trainer.store.loadCurrent()
             // A version taken by an earlier trainer (its checkpoint deleted since) gets a unique suffix.
@@ -571,7 +579,7 @@ private struct Session {
     /// in two when they live on different slots of a Redis Cluster, which refuses a command over
     /// keys of several slots (the second read does not block).
     private func read(after decisionsCursor: String, _ rewardsCursor: String, blocking: Bool) async throws -> [String: [Entry]] {
-        let keys = configuration.keys
+        let keys = (decisions: configuration.decisionsStream, rewards: configuration.rewardsStream)
         var head = ["XREADGROUP", "GROUP", configuration.groupName, configuration.consumer, "COUNT", "\(configuration.readCount)"]
         if blocking { head += ["BLOCK", "\(configuration.blockMillis)"] }
         let together = trainer.redis.url.topology != .cluster || RedisClusterSlot.of(keys.decisions) == RedisClusterSlot.of(keys.rewards)

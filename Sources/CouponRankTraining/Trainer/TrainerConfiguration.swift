@@ -122,6 +122,26 @@ public struct TrainerConfiguration: Sendable {
     /// The partition's consumer group.
     public var groupName: String { partition.count == 1 ? group : "\(group)-\(partition.tag)" }
 
+    /// The decisions stream a partition reads: the log's only one, or on a sharded log the
+    /// partition's own shard (partition `i` of `S` reads shard `i`, EVENTS.md §6.4).
+    public func decisionsStream(for partition: Partition) -> String {
+        keys.shards == 1 ? keys.decisions : keys.decisions(shard: partition.index)
+    }
+
+    /// The rewards stream a partition reads (see ``decisionsStream(for:)``).
+    public func rewardsStream(for partition: Partition) -> String {
+        keys.shards == 1 ? keys.rewards : keys.rewards(shard: partition.index)
+    }
+
+    public var decisionsStream: String { decisionsStream(for: partition) }
+    public var rewardsStream: String { rewardsStream(for: partition) }
+
+    /// Why this configuration cannot run, or `nil`: a sharded log is read by one partition per shard.
+    public var problem: String? {
+        guard keys.shards > 1, keys.shards != partition.count else { return nil }
+        return "the event log has \(keys.shards) shards: run \(keys.shards) trainer partitions (--partition i/\(keys.shards)), one per shard, not \(partition.count)"
+    }
+
     /// Where a partition keeps its checkpoint.
     public func checkpointKey(for partition: Partition) -> String {
         "\(keys.prefix)trainer:\(group):checkpoint:\(partition.tag)"
@@ -133,9 +153,9 @@ public struct TrainerConfiguration: Sendable {
     }
 
     /// FNV-1a 64 of the event id, mod `count`: a decision and its rewards land in one partition.
+    /// The same function as the event log's shards, so that partition `i` of `S` owns exactly
+    /// shard `i` of an `S`-shard log.
     public static func partition(ofEventID eventID: String, count: Int) -> Int {
-        var hash = FeatureHash()
-        hash.combine(eventID)
-        return Int(hash.value % UInt64(count))
+        EventKeys.shard(ofEventID: eventID, count: count)
     }
 }

@@ -58,6 +58,11 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ModelStoreOptions
 
+    @OptionGroup var shards: EventShardOptions
+
+    @Option(help: "On a sharded log (--event-shards S), the shard to evaluate: a 1/S sample of the decisions by event id, rewards included.")
+    var shard = 0
+
     func validate() throws {
         guard !versions.isEmpty || !modelFiles.isEmpty else { throw ValidationError("name at least one model version or --model-file") }
         guard Self.windowMillis(window) != nil else { throw ValidationError("--window must be a duration such as 90s, 30m or 2h, got '\(window)'") }
@@ -66,11 +71,13 @@ struct EvaluateCommand: AsyncParsableCommand {
         guard limit > 0 else { throw ValidationError("--limit must be positive") }
         guard ["own", "greedy"].contains(policy) else { throw ValidationError("--policy must be own or greedy") }
         guard slots.map({ $0 > 0 }) ?? true else { throw ValidationError("--slots must be positive") }
+        guard (0..<shards.eventShards).contains(shard) else { throw ValidationError("--shard must be in 0..<\(shards.eventShards) (--event-shards)") }
     }
 
     func run() async throws {
         let modelStore = try store.makeStore()
-        let keys = EventKeys(prefix: store.redisPrefix)
+        let keys = shards.keys(prefix: store.redisPrefix)
+        let streams = (decisions: keys.decisions(shard: shard), rewards: keys.rewards(shard: shard))
         let models = try await loadModels(modelStore)
         let evaluators = models.map {
             OffPolicyEvaluator(model: $0, policy: policy == "greedy" ? .greedy : .own, includeDegraded: includeDegraded, slots: slots)
@@ -81,7 +88,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             defaultReward: defaultReward,
             targetKind: Reward.Kind(rawValue: rewardKind)!
         )
-        let reader = EvaluationLogReader(redis: modelStore.redis, keys: keys, join: join, limit: limit)
+        let reader = EvaluationLogReader(redis: modelStore.redis, streams: streams, join: join, limit: limit)
         var accumulators = evaluators.map { $0.makeAccumulator() }
         var evaluationTime = Duration.zero
         let clock = ContinuousClock()
@@ -123,7 +130,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         }
         let comparisons = evaluations.dropFirst().map { OffPolicyComparison(candidate: $0, serving: evaluations[0]) }
         let report = EvaluationReport(
-            stream: keys.decisions,
+            stream: streams.decisions,
             windowMillis: join.windowMillis,
             rewardKind: rewardKind,
             defaultReward: defaultReward,
@@ -243,7 +250,7 @@ struct EvaluationLogReader {
     }
 
     let redis: RedisClient
-    let keys: EventKeys
+    let streams: (decisions: String, rewards: String)
     let join: RewardJoin.Configuration
     let limit: Int
     let pageSize = 500
@@ -257,12 +264,12 @@ struct EvaluationLogReader {
     func read(_ closed: ([ClosedDecision]) throws -> Void) async throws -> Outcome {
         var counts = DecisionCounts()
         let now = try await redisMillis()
-        counts.logLength = Int(try await command(["XLEN", keys.decisions]).integer ?? 0)
+        counts.logLength = Int(try await command(["XLEN", streams.decisions]).integer ?? 0)
         let start = try await startOfNewest(length: counts.logLength)
         var joiner = RewardJoin(configuration: join)
-        var decisions = Cursor(key: keys.decisions, start: start, remaining: limit)
+        var decisions = Cursor(key: streams.decisions, start: start, remaining: limit)
         // Rewards are never older than their decision: those before the first one join nothing read.
-        var rewards = Cursor(key: keys.rewards, start: start.map { "\($0.milliseconds)-0" } ?? "-", remaining: start == nil ? 0 : .max)
+        var rewards = Cursor(key: streams.rewards, start: start.map { "\($0.milliseconds)-0" } ?? "-", remaining: start == nil ? 0 : .max)
         var lastDecisionMillis: UInt64 = 0
         var decisionEntry = try await next(&decisions)
         var rewardEntry = try await next(&rewards)
@@ -361,7 +368,7 @@ struct EvaluationLogReader {
         while skip > 0 {
             let count = min(skip, 1000)
             let from = exclusive ? "(" + cursor : cursor
-            let reply = try await command(fromNewest ? ["XREVRANGE", keys.decisions, from, "-", "COUNT", "\(count)"] : ["XRANGE", keys.decisions, from, "+", "COUNT", "\(count)"])
+            let reply = try await command(fromNewest ? ["XREVRANGE", streams.decisions, from, "-", "COUNT", "\(count)"] : ["XRANGE", streams.decisions, from, "+", "COUNT", "\(count)"])
             let entries = Self.entries(of: reply)
             guard let end = entries.last else { break }
             last = end.id

@@ -28,13 +28,15 @@ struct ReplayCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ModelStoreOptions
 
+    @OptionGroup var shards: EventShardOptions
+
     func run() async throws {
         let modelStore = try store.makeStore()
-        let reader = DecisionLogReader(redis: modelStore.redis, keys: EventKeys(prefix: store.redisPrefix))
+        let reader = DecisionLogReader(redis: modelStore.redis, keys: shards.keys(prefix: store.redisPrefix))
         let logged: LoggedDecision
         do {
             guard let found = try await reader.find(eventID: eventID, scanLimit: scanLimit) else {
-                print("error: no decision with event id \(eventID) in \(EventKeys(prefix: store.redisPrefix).decisions)")
+                print("error: no decision with event id \(eventID) in \(reader.keys.decisions(shard: reader.keys.shard(ofEventID: eventID)))")
                 throw ExitCode(1)
             }
             logged = found

@@ -60,6 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
     /// The model, the sources and their timeouts (shared with `couponrank batch`).
     @OptionGroup var engineOptions: EngineOptions
 
+    /// How the decision and reward streams are split.
+    @OptionGroup var eventShards: EventShardOptions
+
     @Option(help: "Seconds between model refreshes from Redis (jittered ±10%).")
     var refreshIntervalS = 3600
 
@@ -223,16 +226,16 @@ struct ServeCommand: AsyncParsableCommand {
         var rewardWriter: EventStreamWriter<Reward>?
         if let url = engineOptions.redisURL {
             let redisURL = try RedisURL(parsing: url)
-            let keys = EventKeys(prefix: engineOptions.redisPrefix)
+            let keys = eventShards.keys(prefix: engineOptions.redisPrefix)
             if !noDecisionLog {
                 decisionWriter = EventStreamWriter(
-                    configuration: .init(url: redisURL, stream: keys.decisions, queueCapacity: eventQueueCapacity, maximumLength: eventStreamMaxlen),
+                    configuration: .init(url: redisURL, streams: keys.allDecisions, queueCapacity: eventQueueCapacity, maximumLength: eventStreamMaxlen),
                     name: "decisions",
                     logger: logger
                 )
             }
             rewardWriter = EventStreamWriter(
-                configuration: .init(url: redisURL, stream: keys.rewards, queueCapacity: eventQueueCapacity, maximumLength: eventStreamMaxlen),
+                configuration: .init(url: redisURL, streams: keys.allRewards, queueCapacity: eventQueueCapacity, maximumLength: eventStreamMaxlen),
                 name: "rewards",
                 logger: logger
             )

@@ -101,8 +101,13 @@ struct TrainCommand: AsyncParsableCommand {
 
     @OptionGroup var store: ModelStoreOptions
 
+    @OptionGroup var shards: EventShardOptions
+
     func validate() throws {
-        guard TrainerConfiguration.Partition(partition) != nil else { throw ValidationError("--partition must be i/N with 0 ≤ i < N") }
+        guard let owned = TrainerConfiguration.Partition(partition) else { throw ValidationError("--partition must be i/N with 0 ≤ i < N") }
+        guard shards.eventShards == 1 || owned.count == shards.eventShards else {
+            throw ValidationError("the event log has \(shards.eventShards) shards (--event-shards): run \(shards.eventShards) trainers, --partition i/\(shards.eventShards), one per shard")
+        }
         guard TrainerConfiguration.StartPosition(rawValue: startFrom) != nil else { throw ValidationError("--start-from must be beginning or now") }
         guard Reward.Kind(rawValue: rewardKind) != nil else { throw ValidationError("--reward-kind must be click or conversion") }
         guard rewardWindowS > 0, rewardWindowS.isFinite else { throw ValidationError("--reward-window-s must be positive") }
@@ -126,7 +131,7 @@ struct TrainCommand: AsyncParsableCommand {
         let base = try await loadBase(modelStore)
         let partition = TrainerConfiguration.Partition(partition)!
         let configuration = TrainerConfiguration(
-            keys: EventKeys(prefix: store.redisPrefix),
+            keys: shards.keys(prefix: store.redisPrefix),
             group: group,
             consumer: consumer ?? "trainer-\(partition.index)",
             partition: partition,
