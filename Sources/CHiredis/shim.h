@@ -32,6 +32,15 @@ static inline int crh_append_command_argv(redisContext *c, int argc, const char 
     return redisAppendCommandArgv(c, argc, argv, argvlen);
 }
 
+/* Writes every queued command to the socket (blocking); REDIS_OK or REDIS_ERR. */
+static inline int crh_flush(redisContext *c) {
+    int done = 0;
+    do {
+        if (redisBufferWrite(c, &done) == REDIS_ERR) return REDIS_ERR;
+    } while (!done);
+    return REDIS_OK;
+}
+
 static inline int crh_get_reply(redisContext *c, redisReply **reply) {
     void *raw = NULL;
     int status = redisGetReply(c, &raw);

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CouponRankCore
 import CouponRankModelFile
+import CouponRankModelStore
 import CouponRankSources
 import Foundation
 
@@ -8,7 +9,7 @@ import Foundation
 /// n candidates × d features, beside numpy's matmul path for the same batch shape. With `--train`,
 /// the online learner's instead (``LearnerBenchmark``).
 @main
-struct ScoringBenchmark: ParsableCommand {
+struct ScoringBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "couponrank-bench",
         abstract: "Time context build + batch scoring of one request, or with --train the online learner (not a unit test)."
@@ -62,7 +63,19 @@ struct ScoringBenchmark: ParsableCommand {
     @Option(help: "With --csv: the file's numeric columns, comma-separated.")
     var numericColumns = ""
 
-    @Option(help: "With --rules, --engine-rate or --csv: also write the figures as JSON to this file.")
+    @Option(help: "Time the event log's writers instead: decisions/s into this Redis (a node, a cluster's seeds, redis+sentinel://…), with --event-shards and --writers.")
+    var eventLog: String?
+
+    @Option(help: "With --event-log: shards of the decisions stream.")
+    var eventShards = 1
+
+    @Option(help: "With --event-log: writers, each standing for one engine.")
+    var writers = 2
+
+    @Option(help: "With --event-log: measured seconds.")
+    var seconds = 10.0
+
+    @Option(help: "With --rules, --engine-rate, --csv or --event-log: also write the figures as JSON to this file.")
     var json: String?
 
     func validate() throws {
@@ -75,7 +88,14 @@ struct ScoringBenchmark: ParsableCommand {
         guard users > 0, threads > 0, topK > 0 else { throw ValidationError("--users, --threads and --top-k must be positive") }
     }
 
-    func run() throws {
+    func run() async throws {
+        if let eventLog {
+            let url = try RedisURL(parsing: eventLog)
+            let result = try await EventLogBenchmark(url: url, shards: eventShards, writers: writers, seconds: seconds).run()
+            print(String(format: "event log: %@, %d shard(s), %d writer(s): %.0f decisions/s (%d written in %.1f s, %d dropped, %d bytes each)", result.topology, result.shards, result.writers, result.decisionsPerSecond, result.written, result.seconds, result.dropped, result.entryBytes))
+            try writeJSON(result)
+            return
+        }
         if let rules {
             let results = try RulesBenchmark(rules: rules, candidates: n, iterations: iterations, rounds: rounds).run()
             for result in results {

@@ -100,10 +100,22 @@ final class RedisClusterRouter: @unchecked Sendable {
             if byNode[node] == nil { order.append(node) }
             byNode[node, default: []].append(index)
         }
+        // Every node gets its share before any reply is read: the nodes work at once.
+        var sent: [(Node, RedisConnection)] = []
         for node in order {
+            do throws(RedisError) {
+                let connection = try connection(to: node)
+                try connection.send(byNode[node]!.map { commands[$0] })
+                sent.append((node, connection))
+            } catch {
+                dropConnection(to: node)
+                try? refresh(avoiding: node)
+            }
+        }
+        for (node, connection) in sent {
             let indices = byNode[node]!
             do throws(RedisError) {
-                let answered = try connection(to: node).pipeline(indices.map { commands[$0] })
+                let answered = try connection.receive(indices.count)
                 for (index, reply) in zip(indices, answered) where Redirection(reply) == nil {
                     replies[index] = reply
                 }

@@ -46,6 +46,13 @@ public final class RedisConnection: @unchecked Sendable {
     /// Sends every command, then reads their replies in order: one round trip for the lot.
     /// Replies that are Redis errors are returned, not thrown; a connection failure throws.
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
+        try send(commands)
+        return try receive(commands.count)
+    }
+
+    /// The first half of ``pipeline(_:)``: writes every command, reads nothing. A cluster client
+    /// sends each node its share before reading any reply, so the nodes work at once.
+    func send(_ commands: [[[UInt8]]]) throws(RedisError) {
         for arguments in commands {
             let status = Self.withArgv(arguments) { argc, argv, lengths in
                 crh_append_command_argv(pointer, argc, argv, lengths)
@@ -54,9 +61,16 @@ public final class RedisConnection: @unchecked Sendable {
                 throw RedisError(.io, "cannot queue a command: \(String(cString: crh_error_string(pointer)))")
             }
         }
+        guard crh_flush(pointer) == REDIS_OK else {
+            throw RedisError(.io, "cannot send: \(String(cString: crh_error_string(pointer)))")
+        }
+    }
+
+    /// The second half of ``pipeline(_:)``: the next `count` replies, in order.
+    func receive(_ count: Int) throws(RedisError) -> [RedisReply] {
         var replies: [RedisReply] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands {
+        replies.reserveCapacity(count)
+        for _ in 0..<count {
             replies.append(try nextReply())
         }
         return replies
