@@ -44,6 +44,24 @@ struct RedisTopologyCLITests {
         return try await client.rank(RankRequest(easyID: "7", topK: 2)).modelVersion == version
     }
 
+    static let caseStudyRules = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("proto-spec/examples/rules-case-study.json").path
+
+    /// The rules store through the same URL: published, listed, applied by the engine after a reload.
+    static func rulesWork(url: String, server: ServeProcess) async throws {
+        let published = try await cli(["rules", "publish", caseStudyRules, "--redis-url", url])
+        #expect(published.status == 0, "\(published.output)")
+        let listed = try await cli(["rules", "list", "--redis-url", url])
+        #expect(listed.status == 0 && listed.output.contains("case-study"), "\(listed.output)")
+        let client = try await CouponRankClient.connectForTesting(host: "127.0.0.1", port: server.port)
+        defer { Task { await client.close() } }
+        let reload = try await client.reloadModel(token: adminToken)
+        #expect(reload.message.contains("rules"), "\(reload)")
+        let answer = try await client.rank(RankRequest(easyID: "7", topK: 2))
+        #expect(answer.rulesVersion.hasPrefix("case-study"), "the engine applies the rules read through \(url): \(answer.rulesVersion)")
+    }
+
     @Test func theCLIAndTheEngineWorkAgainstACluster() async throws {
         try await RedisClusterFixture.with { cluster in
             let url = cluster.urlString
@@ -58,6 +76,7 @@ struct RedisTopologyCLITests {
             #expect(try await Self.publishAndReload("cli-cluster-2", url: url, server: server), "a model published through the cluster reaches the engine")
             let listed = try await Self.cli(["model", "list", "--redis-url", url])
             #expect(listed.status == 0 && listed.output.contains("* cli-cluster-2") && listed.output.contains("cli-cluster-1"), "\(listed.output)")
+            try await Self.rulesWork(url: url, server: server)
         }
     }
 
@@ -75,6 +94,7 @@ struct RedisTopologyCLITests {
             let (_, after) = try await runChildProcess(["curl", "-sS", "http://127.0.0.1:\(server.opsPort)/metrics"])
             #expect(after.contains(#"couponrank_redis_primary_info{node="127.0.0.1:\#(fixture.replica.port)"} 1"#), "\(after)")
             #expect(after.contains(#"couponrank_redis_primary_info{node="127.0.0.1:\#(fixture.primary.port)"} 0"#))
+            try await Self.rulesWork(url: url, server: server)
         }
     }
 }

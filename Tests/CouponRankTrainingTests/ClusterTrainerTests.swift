@@ -78,3 +78,24 @@ struct ClusterTrainerTests {
         #expect(TrainerConfiguration().decisionsStream == "couponrank:events:decisions")
     }
 }
+
+/// Issue 16: the trainer behind Sentinel, through the same URL form as the engines.
+@Suite(.enabled(if: RedisSentinelFixture.isAvailable, "needs redis-server (make test installs it)"))
+struct SentinelTrainerTests {
+    @Test func theTrainerLearnsAndPublishesThroughASentinelManagedPrimary() async throws {
+        try await RedisSentinelFixture.with { fixture in
+            let redis = RedisClient(url: try RedisURL(parsing: fixture.urlString))
+            let log = SyntheticLog(count: 120)
+            try await log.write(to: redis)
+            let base = try OnlineLearnerTests.base()
+            let trainer = Trainer(
+                configuration: .init(join: .init(windowMillis: 2000), blockMillis: 50, checkpointInterval: .milliseconds(50), publishEvery: 120),
+                redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: TrainerTests.quietLogger
+            )
+            try await TrainerTests.run([trainer]) { trainer.status.publishes >= 1 }
+            let checkpoint = try #require(try await TrainerTests.checkpoint(redis, base: base))
+            #expect(checkpoint.learner.decisions == 120)
+            #expect(try await ModelStore(redis: RedisClient(url: fixture.primary.url)).currentVersion() == "trained-1", "published on the primary")
+        }
+    }
+}
