@@ -77,6 +77,7 @@ struct SentinelFailoverUnderLoadTests {
                 let stop = Gate()
                 var resumed = Duration.zero
                 var pickedUp = Duration.zero
+                var duringFailover = 0
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for worker in 0..<4 {
                         group.addTask {
@@ -96,6 +97,7 @@ struct SentinelFailoverUnderLoadTests {
                     try await Task.sleep(for: .milliseconds(300))
                     fixture.primary.stop()
                     let killed = ContinuousClock.now
+                    let beforeKill = successes.value
                     // The publisher retries until the new primary takes the write.
                     while ContinuousClock.now - killed < .seconds(30) {
                         if (try? await publisher.publish(try document(version: "after-failover"))) != nil { break }
@@ -105,12 +107,14 @@ struct SentinelFailoverUnderLoadTests {
                     _ = try? await publisher.broadcastReload()
                     _ = await eventually(timeout: .seconds(20)) { slot.current.model.version == "after-failover" }
                     pickedUp = ContinuousClock.now - killed
+                    duringFailover = successes.value - beforeKill
                     stop.open()
                     try await group.waitForAll()
                 }
                 print("sentinel failover under load: \(successes.value) ranks, \(failures.value) failed; the new primary took a write \(resumed) after the kill; the engine served the next model \(pickedUp) after the kill")
                 #expect(failures.value == 0)
-                #expect(successes.value > 100)
+                // Not a rate (the machine may be busy): ranks went on while Redis failed over.
+                #expect(duringFailover > 0, "no rank answered between the kill and the pickup")
                 #expect(slot.current.model.version == "after-failover")
                 // Picked up at all, not timed: the figure is in the line printed above.
                 #expect(pickedUp - resumed < .seconds(20), "model pickup \(pickedUp - resumed) after the new primary took a write")

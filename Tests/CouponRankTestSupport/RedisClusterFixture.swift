@@ -24,14 +24,7 @@ public final class RedisClusterFixture: @unchecked Sendable {
 
     public static func with<T>(primaries: Int = 3, replicas: Int = 0, _ body: (RedisClusterFixture) async throws -> T) async throws -> T {
         let fixture = try await start(primaries: primaries, replicas: replicas)
-        do {
-            let result = try await body(fixture)
-            fixture.stop()
-            return result
-        } catch {
-            fixture.stop()
-            throw error
-        }
+        return try await stopping(fixture, body)
     }
 
     /// `replicas` per primary; a replica takes over its primary's slots 2 s (the node timeout)

@@ -28,14 +28,7 @@ public final class RedisSentinelFixture: @unchecked Sendable {
 
     public static func with<T>(_ body: (RedisSentinelFixture) async throws -> T) async throws -> T {
         let fixture = try await start()
-        do {
-            let result = try await body(fixture)
-            fixture.stop()
-            return result
-        } catch {
-            fixture.stop()
-            throw error
-        }
+        return try await stopping(fixture, body)
     }
 
     public static func start() async throws -> RedisSentinelFixture {

@@ -59,14 +59,7 @@ public final class RedisServerFixture: @unchecked Sendable {
     /// Runs `body` with a fresh server, stopped afterwards whatever happens.
     public static func with<T>(persistent: Bool = false, _ body: (RedisServerFixture) async throws -> T) async throws -> T {
         let fixture = try await start(persistent: persistent)
-        do {
-            let result = try await body(fixture)
-            fixture.stop()
-            return result
-        } catch {
-            fixture.stop()
-            throw error
-        }
+        return try await stopping(fixture, body)
     }
 
     /// Stops the server — SIGKILL to the process this fixture started, as a crash would — and
@@ -127,5 +120,26 @@ public final class RedisServerFixture: @unchecked Sendable {
         try await channel.close()
         guard port > 0 else { throw TestServerError("no free port") }
         return port
+    }
+}
+
+/// A fixture that ends with ``stop()``: Redis servers, clusters, sentinel sets.
+protocol StoppableFixture {
+    func stop()
+}
+
+extension RedisServerFixture: StoppableFixture {}
+extension RedisClusterFixture: StoppableFixture {}
+extension RedisSentinelFixture: StoppableFixture {}
+
+/// Runs `body` with `fixture`, stopped afterwards whatever happens.
+func stopping<F: StoppableFixture, T>(_ fixture: F, _ body: (F) async throws -> T) async throws -> T {
+    do {
+        let result = try await body(fixture)
+        fixture.stop()
+        return result
+    } catch {
+        fixture.stop()
+        throw error
     }
 }
