@@ -2,6 +2,7 @@
 #define COUPONRANK_CHIREDIS_SHIM_H
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -50,6 +51,16 @@ static inline int crh_get_reply(redisContext *c, redisReply **reply) {
 
 static inline int crh_error(const redisContext *c) { return c->err; }
 static inline const char *crh_error_string(const redisContext *c) { return c->errstr; }
+
+/* Whether a connection with no reply outstanding has something to read: the server closed it
+   (a restart, a failover, its idle timeout) or broke it. 1 or 0; it does not wait. */
+static inline int crh_peer_closed(const redisContext *c) {
+    struct pollfd pfd;
+    pfd.fd = c->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}
 
 /* Unblocks a thread waiting in crh_get_reply on this context (used to stop a subscriber). */
 static inline void crh_shutdown(redisContext *c) { shutdown(c->fd, SHUT_RDWR); }

@@ -14,6 +14,8 @@ import Testing
         #expect(url.nodes.map(\.port) == [26379, 26380] && url.password == "pw" && url.database == 2)
         #expect(url.description == "redis+sentinel://:***@127.0.0.1:26379,127.0.0.1:26380/couponrank/2")
         #expect(try RedisURL(parsing: "redis+sentinel://127.0.0.1:26379/couponrank").database == 0)
+        #expect(try RedisURL(parsing: "redis+sentinel://10.0.0.8,10.0.0.9/couponrank").nodes.map(\.port) == [26379, 26379], "the sentinel port by default")
+        #expect(throws: RedisError.self) { try RedisURL(parsing: "redis://::1") }
         let error = #expect(throws: RedisError.self) { try RedisURL(parsing: "redis+sentinel://127.0.0.1:26379") }
         #expect(error?.message.contains("names no primary") == true)
     }

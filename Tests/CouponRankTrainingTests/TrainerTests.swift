@@ -114,6 +114,40 @@ struct TrainerTests {
         }
     }
 
+    /// A read whose reply is lost (Redis frozen past the client's timeout, then thawed) still
+    /// delivers its entries to this consumer's pending list, which `>` never reads again: they
+    /// were stranded until a restart. Now the next step reads them.
+    @Test func entriesDeliveredByAReadWhoseReplyWasLostAreStillLearned() async throws {
+        try await RedisServerFixture.with { server in
+            let writer = RedisClient(url: server.url)
+            let log = SyntheticLog(count: 300, seed: 5)
+            let redis = RedisClient(url: server.url, connectTimeout: .milliseconds(200), commandTimeout: .milliseconds(150))
+            let base = try OnlineLearnerTests.base()
+            let trainer = Trainer(
+                configuration: .init(join: .init(windowMillis: 2000), readCount: 10, blockMillis: 100, checkpointInterval: .milliseconds(50), publishes: false),
+                redis: redis, store: ModelStore(redis: redis), base: base, publishGuard: nil, logger: Self.quietLogger
+            )
+            let freezes = Task {
+                // While the log is written and read: the trainer's blocking reads outlast 150 ms.
+                for _ in 0..<6 {
+                    try await Task.sleep(for: .milliseconds(300))
+                    server.pause()
+                    try await Task.sleep(for: .milliseconds(400))
+                    server.resume()
+                }
+            }
+            let writing = Task { try await log.write(to: writer, pause: .milliseconds(10)) }
+            try await Self.run([trainer]) { trainer.status.counters.closed == 300 }
+            _ = try? await writing.value
+            _ = try? await freezes.value
+            server.resume()
+            #expect(trainer.status.counters.closed == 300, "decisions stranded in the pending list: \(300 - trainer.status.counters.closed)")
+            let checkpoint = try #require(try await Self.checkpoint(RedisClient(url: server.url), base: base))
+            #expect(checkpoint.counters.duplicateDecisions == 0)
+            #expect(checkpoint.counters.rewardsJoined == log.clicks.count)
+        }
+    }
+
     @Test func aSecondTrainerOnTheSamePartitionIsRefusedWithTheHoldersName() async throws {
         try await RedisServerFixture.with { server in
             let redis = RedisClient(url: server.url)

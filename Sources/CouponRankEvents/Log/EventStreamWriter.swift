@@ -239,11 +239,17 @@ public final class EventStreamWriter<Entry: StreamEntry>: Service, @unchecked Se
             do {
                 let replies = try redis.blockingPipeline(commands)
                 setConnected(true)
-                let refused = replies.filter { if case .error = $0 { true } else { false } }.count
+                var refused = 0
+                var unconfirmed = 0
+                for case .error(let message) in replies {
+                    refused += 1
+                    // A cluster node that failed after the entry was sent: Redis may have it.
+                    if message.hasPrefix(RedisClient.unconfirmedReplyPrefix) { unconfirmed += 1 }
+                }
                 record(written: batch.count - refused)
                 if refused > 0 {
-                    drop(refused, reason: .redis, unconfirmed: 0)
-                    logger.debug("redis refused event entries", metadata: ["events.refused": "\(refused)"])
+                    drop(refused, reason: .redis, unconfirmed: unconfirmed)
+                    logger.debug("redis refused event entries", metadata: ["events.refused": "\(refused)", "events.unconfirmed": "\(unconfirmed)"])
                 }
             } catch {
                 setConnected(false)

@@ -75,6 +75,10 @@ public final class RedisClient: Sendable {
         return try result.get()
     }
 
+    /// The start of the error reply that stands, in a cluster pipeline's replies, for a command
+    /// whose node failed after it was sent: Redis may or may not have applied it.
+    public static let unconfirmedReplyPrefix = RedisClusterRouter.unconfirmedPrefix
+
     /// ``pipeline(_:)`` on the calling thread, which it blocks: for a thread of the caller's own
     /// (the event log's writer), never an event loop or the cooperative pool.
     public func blockingPipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {
@@ -148,19 +152,8 @@ public final class RedisClient: Sendable {
     private func blocking<T>(_ body: (RedisConnection) throws(RedisError) -> T) -> Result<T, RedisError> {
         state.withLock { state in
             do throws(RedisError) {
-                let idle = state.connection != nil && state.lastUsed.map { ContinuousClock.now - $0 >= Self.staleAfter } ?? false
-                var connection = try connection(&state)
-                let result: T
-                do throws(RedisError) {
-                    result = try body(connection)
-                } catch where idle && error.code == .io {
-                    // Closed by the server while idle (a restart, a failover, its idle timeout):
-                    // the command never reached a live server. Once more on a new connection
-                    // (after a failover, to the primary the sentinels name now).
-                    state.connection = nil
-                    connection = try self.connection(&state)
-                    result = try body(connection)
-                }
+                let connection = try connection(&state)
+                let result = try body(connection)
                 state.lastUsed = .now
                 return .success(result)
             } catch {
@@ -175,11 +168,16 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// A connection idle this long may have been closed by the server without our noticing.
+    /// A connection idle this long is checked for a close by the server before it is used.
     static let staleAfter = Duration.seconds(1)
 
     private func connection(_ state: inout State) throws(RedisError) -> RedisConnection {
-        if let connection = state.connection, !connection.isBroken { return connection }
+        if let connection = state.connection, !connection.isBroken {
+            // Closed by the server while it sat idle (a restart, a failover, its idle timeout):
+            // found before anything is sent on it, so no command is ever sent twice.
+            let idle = state.lastUsed.map { ContinuousClock.now - $0 >= Self.staleAfter } ?? false
+            if !idle || !connection.peerClosed { return connection }
+        }
         state.connection = nil
         if let retryAt = state.retryAt, ContinuousClock.now < retryAt {
             throw RedisError(.unavailable, "\(url) unreachable; next attempt in \(retryAt - ContinuousClock.now)")

@@ -30,6 +30,23 @@ public enum RedisClusterSlot {
         return crc
     }
 
+    /// Commands that leave Redis as they found it when sent twice: a client may send one again
+    /// when its reply was lost. Others (`XADD`, `HINCRBY`, `LPUSH`, `XREADGROUP … >`, `SET … NX`)
+    /// are not, and are never sent again after a lost reply.
+    static func isIdempotent(_ command: [[UInt8]]) -> Bool {
+        guard let name = command.first.map({ String(decoding: $0, as: UTF8.self).uppercased() }) else { return false }
+        switch name {
+        case "GET", "MGET", "EXISTS", "HGET", "HGETALL", "HKEYS", "HLEN", "LRANGE", "LLEN", "XRANGE", "XREVRANGE", "XLEN",
+            "XPENDING", "XINFO", "TTL", "PTTL", "TYPE", "TIME", "PING", "INFO", "CLUSTER", "ROLE", "DEL", "EXPIRE", "HSET", "LTRIM", "XACK":
+            return true
+        case "SET":
+            // Plain SET only: NX, XX, GET and the like depend on what is there.
+            return command.count == 3
+        default:
+            return false
+        }
+    }
+
     /// The key a command is routed by, or `nil` for a command any node answers (`TIME`,
     /// `PUBLISH`, which a cluster broadcasts, …). A command naming several keys is routed by the
     /// first; Redis refuses it (CROSSSLOT) unless they share its slot.
@@ -38,12 +55,15 @@ public enum RedisClusterSlot {
         switch name {
         case "TIME", "PING", "INFO", "CLUSTER", "PUBLISH", "SCRIPT", "DBSIZE", "FLUSHALL", "FLUSHDB", "CONFIG", "ECHO", "ASKING":
             return nil
-        case "EVAL", "EVALSHA", "FCALL":
+        case "EVAL", "EVALSHA", "FCALL", "EVAL_RO", "EVALSHA_RO", "FCALL_RO":
             // EVAL script numkeys key…
             guard command.count > 3, let keys = Int(String(decoding: command[2], as: UTF8.self)), keys > 0 else { return nil }
             return command[3]
         case "XREAD", "XREADGROUP":
-            guard let streams = command.firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "STREAMS" }),
+            // After GROUP <group> <consumer>, which may themselves be named "streams".
+            let options = name == "XREADGROUP" ? 4 : 1
+            guard command.count > options,
+                let streams = command[options...].firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "STREAMS" }),
                 streams + 1 < command.count
             else { return nil }
             return command[streams + 1]

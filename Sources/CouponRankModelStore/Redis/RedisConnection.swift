@@ -43,6 +43,10 @@ public final class RedisConnection: @unchecked Sendable {
     /// Whether the context has failed; a failed context must be replaced.
     public var isBroken: Bool { crh_error(pointer) != 0 }
 
+    /// Whether the server closed (or broke) this connection while it sat idle. Only meaningful
+    /// with no reply outstanding.
+    var peerClosed: Bool { crh_peer_closed(pointer) != 0 }
+
     /// Sends every command, then reads their replies in order: one round trip for the lot.
     /// Replies that are Redis errors are returned, not thrown; a connection failure throws.
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisReply] {

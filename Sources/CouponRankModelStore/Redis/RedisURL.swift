@@ -118,7 +118,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         }
         var nodes: [Node] = []
         for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
-            nodes.append(try Self.node(part, in: text))
+            nodes.append(try Self.node(part, in: text, defaultPort: sentinel ? 26379 : 6379))
         }
         if nodes.count > 1, topology == .single { topology = .cluster }
         if topology == .cluster, database != 0 {
@@ -135,9 +135,12 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         )
     }
 
-    private static func node(_ text: Substring, in url: String) throws(RedisError) -> Node {
+    private static func node(_ text: Substring, in url: String, defaultPort: Int) throws(RedisError) -> Node {
         var host = String(text)
-        var port = 6379
+        var port = defaultPort
+        if !text.hasPrefix("["), text.filter({ $0 == ":" }).count > 1 {
+            throw RedisError(.invalidURL, "'\(url)': put an IPv6 address in brackets, [::1]:6379")
+        }
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {  // [::1]:6379
             host = String(text[text.index(after: text.startIndex)..<close])
             let after = text[text.index(after: close)...]

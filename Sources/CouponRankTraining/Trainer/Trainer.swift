@@ -146,6 +146,8 @@ private struct Session {
     var learner: OnlineLearner
     var join: RewardJoin
     var excludedDegraded = 0
+    /// Set by a failed step: the next one first reads what a lost reply left pending.
+    var recoverPending = false
     var decisionsPosition = StreamID.zero
     var rewardsPosition = StreamID.zero
     var publishSequence = 0
@@ -278,8 +280,28 @@ private struct Session {
             } catch {
                 trainer.update { $0.lastError = "\(error)" }
                 trainer.log.warning("trainer step failed; retrying", metadata: ["error": "\(error)"])
+                // A read whose reply was lost delivered its entries all the same: they wait in
+                // this consumer's pending list, which `>` never reads again.
+                recoverPending = true
                 try await Task.sleep(for: .milliseconds(500))
             }
+        }
+    }
+
+    /// Reads this consumer's pending entries that were delivered but never ingested (a failed
+    /// step lost their reply): those past the positions ingested so far.
+    private mutating func readStranded() async throws {
+        var decisionsCursor = "0"
+        var rewardsCursor = "0"
+        while true {
+            let batches = try await read(after: decisionsCursor, rewardsCursor, blocking: false)
+            let decisions = batches[configuration.decisionsStream] ?? []
+            let rewards = batches[configuration.rewardsStream] ?? []
+            if decisions.isEmpty, rewards.isEmpty { break }
+            if let last = decisions.last { decisionsCursor = last.id.description }
+            if let last = rewards.last { rewardsCursor = last.id.description }
+            let (decisionsSeen, rewardsSeen) = (decisionsPosition, rewardsPosition)
+            ingest(decisions: decisions.filter { $0.id > decisionsSeen }, rewards: rewards.filter { $0.id > rewardsSeen })
         }
     }
 
@@ -303,6 +325,10 @@ private struct Session {
 
     private mutating func step() async throws {
         try await renewLease()
+        if recoverPending {
+            try await readStranded()
+            recoverPending = false
+        }
         // The Redis clock before the read: every entry stamped earlier than this is in the read.
         let now = try await redisMillis() - 1
         let batches = try await read(after: ">", ">", blocking: true)

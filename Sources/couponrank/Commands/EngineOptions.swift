@@ -72,6 +72,9 @@ struct EngineOptions: ParsableArguments {
     var redisPrefix = "couponrank:"
 
     func validate() throws {
+        guard !redisPrefix.contains("{"), !redisPrefix.contains("}") else {
+            throw ValidationError("--redis-prefix must not contain { or }: they would make a Redis Cluster hash tag of it and put every key in one slot")
+        }
         guard catalogSize > 0, candidates >= 0 else {
             throw ValidationError("--catalog-size must be positive and --candidates non-negative")
         }

@@ -19,6 +19,9 @@ struct ModelStoreOptions: ParsableArguments {
         } catch {
             throw ValidationError("--redis-url: \(error.message)")
         }
+        guard !redisPrefix.contains("{"), !redisPrefix.contains("}") else {
+            throw ValidationError("--redis-prefix must not contain { or }: they would make a Redis Cluster hash tag of it and put every key in one slot")
+        }
         var logger = Logger(label: "couponrank.model")
         logger.logLevel = .warning
         return ModelStore(redis: RedisClient(url: url, logger: logger), keys: ModelKeys(prefix: redisPrefix))
