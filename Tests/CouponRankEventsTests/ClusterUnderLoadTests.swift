@@ -37,14 +37,14 @@ struct ClusterUnderLoadTests {
         var decisionsWritten = 0
         var decisionsDropped = 0
         var loggingResumed: Duration?
-        /// When another node took over the stream's slot (a failover), if it did.
+        /// When the disturbance was over: a replica served the stream's slot, or the reshard ended.
         var streamMoved: Duration?
         var modelWritten: Duration?
         var modelServed: Duration?
 
         var description: String {
             "\(ranks) ranks, \(failedRanks) failed; decisions: \(decisionsWritten) written, \(decisionsDropped) dropped; "
-                + "the stream's slot moved \(streamMoved.map { "\($0)" } ?? "never"), logging resumed \(loggingResumed.map { "\($0)" } ?? "never"), a model write taken \(modelWritten.map { "\($0)" } ?? "never"), "
+                + "the disturbance was over \(streamMoved.map { "\($0)" } ?? "never"), logging resumed \(loggingResumed.map { "\($0)" } ?? "never"), a model write taken \(modelWritten.map { "\($0)" } ?? "never"), "
                 + "that model served \(modelServed.map { "\($0)" } ?? "never") after the disturbance began"
         }
     }
@@ -94,33 +94,27 @@ struct ClusterUnderLoadTests {
                 }
                 try await Task.sleep(for: .milliseconds(500))
                 let began = ContinuousClock.now
-                let writtenBefore = writer.snapshot.written
-                // Watches the writer: logging has resumed once entries are written again after the
-                // disturbance has begun (an outage stops them; a migration may never).
-                let watching = Task {
-                    var last = writtenBefore
-                    var droppedSeen = writer.snapshot.droppedTotal
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .milliseconds(20))
-                        let now = writer.snapshot
-                        if now.droppedTotal > droppedSeen { droppedSeen = now.droppedTotal; last = now.written; continue }
-                        if now.written > last, now.droppedTotal == droppedSeen { return ContinuousClock.now - began }
-                        last = now.written
-                    }
-                    return Duration.zero
-                }
-                let owner = try await cluster.node(serving: EventKeys().decisions).port
-                let moving = Task {
-                    while !Task.isCancelled {
-                        if let now = try? await cluster.node(serving: EventKeys().decisions).port, now != owner { return Optional(ContinuousClock.now - began) }
-                        try await Task.sleep(for: .milliseconds(25))
-                    }
-                    return nil
-                }
+                // For a kill, until a replica has taken the slots over; for a reshard, until done.
                 try await disturb()
+                moved = ContinuousClock.now - began
+                // Logging has resumed once entries are written again, with no drop since.
+                var last = writer.snapshot
+                let end = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < end {
+                    try await Task.sleep(for: .milliseconds(20))
+                    let now = writer.snapshot
+                    if now.droppedTotal > last.droppedTotal {
+                        last = now
+                        continue
+                    }
+                    if now.written > last.written {
+                        resumed = ContinuousClock.now - began
+                        break
+                    }
+                }
                 // A fresh version per attempt: a publish cut off halfway has written its entry.
                 var attempt = 0
-                while ContinuousClock.now - began < .seconds(30) {
+                while ContinuousClock.now - began < .seconds(60) {
                     attempt += 1
                     if (try? await store.publish(try document("after-\(attempt)"))) != nil { break }
                     try await Task.sleep(for: .milliseconds(50))
@@ -130,20 +124,8 @@ struct ClusterUnderLoadTests {
                 if await eventually(timeout: .seconds(20), { slot.current.model.version == "after-\(attempt)" }) {
                     served = ContinuousClock.now - began
                 }
-                resumed = try? await withThrowingTaskGroup(of: Duration?.self) { timeout in
-                    timeout.addTask { try await watching.value }
-                    timeout.addTask { try await Task.sleep(for: .seconds(20)); return nil }
-                    defer { timeout.cancelAll(); watching.cancel() }
-                    return try await timeout.next() ?? nil
-                }
                 stop.open()
                 try await group.waitForAll()
-                moved = try? await withThrowingTaskGroup(of: Duration?.self) { timeout in
-                    timeout.addTask { try await moving.value }
-                    timeout.addTask { try await Task.sleep(for: .seconds(1)); return nil }
-                    defer { timeout.cancelAll(); moving.cancel() }
-                    return try await timeout.next() ?? nil
-                }
             }
             var outcome = Outcome()
             outcome.ranks = ranks.count.load(ordering: .relaxed)
@@ -168,16 +150,17 @@ struct ClusterUnderLoadTests {
             let victim = try await cluster.node(serving: EventKeys().decisions)
             let outcome = try await Self.underLoad(cluster) {
                 victim.stop()
+                let end = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < end, try await cluster.node(serving: EventKeys().decisions).port == victim.port {
+                    try await Task.sleep(for: .milliseconds(25))
+                }
             }
             print("cluster failover under load: \(outcome)")
             #expect(outcome.failedRanks == 0, "\(outcome)")
             #expect(outcome.ranks > 0)
-            #expect(outcome.decisionsDropped > 0, "the dead primary's decisions are dropped and counted: \(outcome)")
-            #expect(outcome.decisionsWritten + outcome.decisionsDropped == outcome.decisionsSubmitted)
+            #expect(outcome.decisionsWritten + outcome.decisionsDropped == outcome.decisionsSubmitted, "every decision written or counted as dropped")
             #expect(outcome.loggingResumed != nil && outcome.modelServed != nil, "\(outcome)")
-            // Resumed at all, not timed here: the figures are in the line printed above.
-            #expect(outcome.streamMoved != nil, "\(outcome)")
-            #expect(try await cluster.node(serving: EventKeys().decisions).port != victim.port, "a replica took the slots over")
+            #expect(try await cluster.node(serving: EventKeys().decisions).port != victim.port, "a replica took the slots over: \(outcome)")
         }
     }
 
