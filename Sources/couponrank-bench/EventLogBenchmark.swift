@@ -61,8 +61,8 @@ struct EventLogBenchmark {
         let group = ServiceGroup(configuration: .init(services: pool.map { .init(service: $0) }, logger: logger))
         let running = Task { try await group.run() }
         let stop = StopFlag()
-        let feeders = pool.enumerated().map { offset, writer in
-            let thread = Thread {
+        for (offset, writer) in pool.enumerated() {
+            Thread {
                 var index = offset
                 while !stop.value.load(ordering: .relaxed) {
                     if writer.snapshot.queued > 4096 {
@@ -74,11 +74,8 @@ struct EventLogBenchmark {
                         index += writers
                     }
                 }
-            }
-            thread.start()
-            return thread
+            }.start()
         }
-        _ = feeders
         try await Task.sleep(for: .seconds(1))  // warm-up: connections, slot maps, allocator
         let before = pool.reduce(0) { $0 + $1.snapshot.written }
         let start = ContinuousClock.now

@@ -38,13 +38,13 @@ struct ClusterUnderLoadTests {
         var decisionsDropped = 0
         var loggingResumed: Duration?
         /// When the disturbance was over: a replica served the stream's slot, or the reshard ended.
-        var streamMoved: Duration?
+        var settled: Duration?
         var modelWritten: Duration?
         var modelServed: Duration?
 
         var description: String {
             "\(ranks) ranks, \(failedRanks) failed; decisions: \(decisionsWritten) written, \(decisionsDropped) dropped; "
-                + "the disturbance was over \(streamMoved.map { "\($0)" } ?? "never"), logging resumed \(loggingResumed.map { "\($0)" } ?? "never"), a model write taken \(modelWritten.map { "\($0)" } ?? "never"), "
+                + "the disturbance was over \(settled.map { "\($0)" } ?? "never"), logging resumed \(loggingResumed.map { "\($0)" } ?? "never"), a model write taken \(modelWritten.map { "\($0)" } ?? "never"), "
                 + "that model served \(modelServed.map { "\($0)" } ?? "never") after the disturbance began"
         }
     }
@@ -75,7 +75,7 @@ struct ClusterUnderLoadTests {
             var resumed: Duration?
             var written: Duration?
             var served: Duration?
-            var moved: Duration?
+            var settled: Duration?
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for worker in 0..<4 {
                     group.addTask {
@@ -96,7 +96,7 @@ struct ClusterUnderLoadTests {
                 let began = ContinuousClock.now
                 // For a kill, until a replica has taken the slots over; for a reshard, until done.
                 try await disturb()
-                moved = ContinuousClock.now - began
+                settled = ContinuousClock.now - began
                 // Logging has resumed once entries are written again, with no drop since.
                 var last = writer.snapshot
                 let end = ContinuousClock.now + .seconds(20)
@@ -131,7 +131,7 @@ struct ClusterUnderLoadTests {
             outcome.ranks = ranks.count.load(ordering: .relaxed)
             outcome.failedRanks = failed.count.load(ordering: .relaxed)
             outcome.loggingResumed = resumed
-            outcome.streamMoved = moved
+            outcome.settled = settled
             outcome.modelWritten = written
             outcome.modelServed = served
             return outcome

@@ -90,24 +90,26 @@ public final class RedisClient: Sendable {
         if url.topology == .cluster {
             return blockingCluster { router throws(RedisError) in try router.pipeline(commands) }
         }
-        let first = blocking { connection throws(RedisError) in try connection.pipeline(commands) }
-        if case .success(let replies) = first, replies.contains(where: isDemotedPrimary) {
-            state.withLock { $0.connection = nil }
-            return blocking { connection throws(RedisError) in try connection.pipeline(commands) }
-        }
-        return first
+        return blockingOnPrimary({ connection throws(RedisError) in try connection.pipeline(commands) }, refused: { $0.contains(where: isDemotedPrimary) })
     }
 
     private func blockingCommand(_ arguments: [[UInt8]]) -> Result<RedisReply, RedisError> {
         if url.topology == .cluster {
             return blockingCluster { router throws(RedisError) in try router.command(arguments) }
         }
-        let result = blocking { connection throws(RedisError) in try connection.command(arguments) }
-        if case .success(let reply) = result, isDemotedPrimary(reply) {
-            state.withLock { $0.connection = nil }
-            return blocking { connection throws(RedisError) in try connection.command(arguments) }
-        }
-        return result
+        return blockingOnPrimary({ connection throws(RedisError) in try connection.command(arguments) }, refused: isDemotedPrimary)
+    }
+
+    /// ``blocking(_:)``, and once more, on the primary the sentinels name now, when the old one,
+    /// demoted, refused: it applied nothing, so nothing runs twice.
+    private func blockingOnPrimary<T>(
+        _ body: (RedisConnection) throws(RedisError) -> T,
+        refused: (T) -> Bool
+    ) -> Result<T, RedisError> {
+        let first = blocking(body)
+        guard case .success(let value) = first, refused(value) else { return first }
+        state.withLock { $0.connection = nil }
+        return blocking(body)
     }
 
     /// A reply from a sentinel-managed primary that has been demoted to a replica.

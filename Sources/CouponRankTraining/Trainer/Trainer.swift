@@ -288,35 +288,30 @@ private struct Session {
         }
     }
 
-    /// Reads this consumer's pending entries that were delivered but never ingested (a failed
-    /// step lost their reply): those past the positions ingested so far.
-    private mutating func readStranded() async throws {
+    /// Reads this consumer's pending list (entries delivered and not acknowledged), a page at a
+    /// time, and ingests them; with `onlyNew`, only those past the positions ingested so far:
+    /// what a failed step's lost reply delivered.
+    private mutating func ingestPending(onlyNew: Bool) async throws {
         var decisionsCursor = "0"
         var rewardsCursor = "0"
         while true {
             let batches = try await read(after: decisionsCursor, rewardsCursor, blocking: false)
-            let decisions = batches[configuration.decisionsStream] ?? []
-            let rewards = batches[configuration.rewardsStream] ?? []
+            var decisions = batches[configuration.decisionsStream] ?? []
+            var rewards = batches[configuration.rewardsStream] ?? []
             if decisions.isEmpty, rewards.isEmpty { break }
             if let last = decisions.last { decisionsCursor = last.id.description }
             if let last = rewards.last { rewardsCursor = last.id.description }
-            let (decisionsSeen, rewardsSeen) = (decisionsPosition, rewardsPosition)
-            ingest(decisions: decisions.filter { $0.id > decisionsSeen }, rewards: rewards.filter { $0.id > rewardsSeen })
+            if onlyNew {
+                let (decisionsSeen, rewardsSeen) = (decisionsPosition, rewardsPosition)
+                decisions.removeAll { $0.id <= decisionsSeen }
+                rewards.removeAll { $0.id <= rewardsSeen }
+            }
+            ingest(decisions: decisions, rewards: rewards)
         }
     }
 
     private mutating func readPending() async throws {
-        var decisionsCursor = "0"
-        var rewardsCursor = "0"
-        while true {
-            let batches = try await read(after: decisionsCursor, rewardsCursor, blocking: false)
-            let decisions = batches[configuration.decisionsStream] ?? []
-            let rewards = batches[configuration.rewardsStream] ?? []
-            if decisions.isEmpty, rewards.isEmpty { break }
-            if let last = decisions.last { decisionsCursor = last.id.description }
-            if let last = rewards.last { rewardsCursor = last.id.description }
-            ingest(decisions: decisions, rewards: rewards)
-        }
+        try await ingestPending(onlyNew: false)
         replayedDecisions = []
         replayedRewards = []
         dirty = true
@@ -326,7 +321,7 @@ private struct Session {
     private mutating func step() async throws {
         try await renewLease()
         if recoverPending {
-            try await readStranded()
+            try await ingestPending(onlyNew: true)
             recoverPending = false
         }
         // The Redis clock before the read: every entry stamped earlier than this is in the read.
