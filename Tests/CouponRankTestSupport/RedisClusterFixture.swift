@@ -35,7 +35,8 @@ public final class RedisClusterFixture: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var nodes: [RedisServerFixture] = []
         do {
-            for port in try clusterPorts(primaries * (1 + replicas)) {
+            for _ in 0..<primaries * (1 + replicas) {
+                let port = try TestPorts.reserveClusterNode()
                 nodes.append(try await RedisServerFixture.start(port: port, arguments: [
                     "--cluster-enabled", "yes", "--cluster-config-file", directory.appendingPathComponent("nodes-\(port).conf").path,
                     "--cluster-node-timeout", "2000", "--dir", directory.path,
@@ -91,30 +92,5 @@ public final class RedisClusterFixture: @unchecked Sendable {
     public func stop() {
         nodes.forEach { $0.stop() }
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// Ports whose cluster bus ports (port + 10 000) are free as well.
-    private static func clusterPorts(_ count: Int) throws -> [Int] {
-        var ports: [Int] = []
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<200 where ports.count < count {
-            let port = Int.random(in: 20_000..<30_000, using: &generator)
-            if !ports.contains(port), isFree(port), isFree(port + 10_000) { ports.append(port) }
-        }
-        guard ports.count == count else { throw TestServerError("no free ports for a \(count)-node cluster") }
-        return ports
-    }
-
-    private static func isFree(_ port: Int) -> Bool {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }

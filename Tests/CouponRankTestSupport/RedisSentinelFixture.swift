@@ -41,7 +41,7 @@ public final class RedisSentinelFixture: @unchecked Sendable {
         var ports: [Int] = []
         do {
             for _ in 0..<3 {
-                let port = try await RedisServerFixture.freePort()
+                let port = try TestPorts.reserve()
                 let configuration = directory.appendingPathComponent("sentinel-\(port).conf")
                 try """
                     port \(port)

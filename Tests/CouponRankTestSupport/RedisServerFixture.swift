@@ -1,7 +1,5 @@
 public import CouponRankModelStore
 import Foundation
-import NIOCore
-import NIOPosix
 
 /// A real redis-server on 127.0.0.1 and a free port, started for one test and stopped by its PID.
 public final class RedisServerFixture: @unchecked Sendable {
@@ -37,7 +35,7 @@ public final class RedisServerFixture: @unchecked Sendable {
             directory = url
         }
         let chosen: Int
-        if let port { chosen = port } else { chosen = try await freePort() }
+        if let port { chosen = port } else { chosen = try TestPorts.reserve() }
         let fixture = RedisServerFixture(port: chosen, dataDirectory: directory, extraArguments: arguments)
         try await fixture.launch()
         return fixture
@@ -100,6 +98,10 @@ public final class RedisServerFixture: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if case .status("PONG")? = try? await client.command(["PING"]) { return }
+            guard process.isRunning else {
+                self.process = nil
+                throw TestServerError("redis-server exited at start on port \(port) (status \(process.terminationStatus))")
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         stop()
@@ -109,17 +111,6 @@ public final class RedisServerFixture: @unchecked Sendable {
     deinit {
         stop()
         if let dataDirectory { try? FileManager.default.removeItem(at: dataDirectory) }
-    }
-
-    /// A port the kernel just handed out and released.
-    public static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0)
-            .get()
-        let port = channel.localAddress?.port ?? 0
-        try await channel.close()
-        guard port > 0 else { throw TestServerError("no free port") }
-        return port
     }
 }
 

@@ -88,7 +88,7 @@ final class NginxFixture: @unchecked Sendable {
             try Data(StubJSON.stats(easyID: user, generator.stats(for: user))).write(to: folder.appendingPathComponent("coupon-stats"))
         }
         for attempt in 0..<5 {
-            let port = Int.random(in: 20_000..<60_000)
+            let port = try TestPorts.reserve()
             let config = """
                 daemon off;
                 master_process off;
