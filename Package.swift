@@ -267,6 +267,7 @@ let package = Package(
             dependencies: [
                 "CouponRankCore",
                 "CouponRankClient",
+                "CouponRankUpstreams",
                 "CouponRankWire",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -429,8 +430,10 @@ let package = Package(
             name: "CouponRankLoadTestTests",
             dependencies: [
                 "CouponRankLoadTest",
+                "CouponRankTestSupport",
                 "CouponRankWire",
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

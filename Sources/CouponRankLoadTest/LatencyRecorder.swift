@@ -9,6 +9,8 @@ public enum CallOutcome: Sendable, Hashable {
     case serverError(ErrorCode)
     /// No answer in time, or the connection failed.
     case transport
+    /// An HTTP peer answered with a status other than 200, or a body that is not its answer.
+    case httpStatus(Int)
 }
 
 /// Collects latencies and outcomes of measured calls; safe to share.
@@ -57,6 +59,8 @@ public final class LatencyRecorder: Sendable {
                 state.errors[code.name, default: 0] += 1
             case .transport:
                 state.errors["TRANSPORT", default: 0] += 1
+            case .httpStatus(let status):
+                state.errors["HTTP_\(status)", default: 0] += 1
             }
         }
     }

@@ -1,4 +1,4 @@
-public import CouponRankClient
+import CouponRankClient
 import CouponRankCore
 import CouponRankWire
 import Synchronization
@@ -13,14 +13,26 @@ public struct LoadProgress: Sendable {
     public var p99: Duration
 }
 
+/// What the load is offered to.
+public enum LoadTarget: Sendable {
+    /// A CouponRank server over its RPC protocol.
+    case rpc(ClientPool)
+    /// A peer implementation over HTTP/JSON (open loop only).
+    case http(HTTPRankTarget)
+}
+
 /// Drives one ``LoadPlan`` against a server through a pool of connections.
 public struct LoadRunner: Sendable {
     public let plan: LoadPlan
-    public let clients: ClientPool
+    public let target: LoadTarget
+
+    public init(plan: LoadPlan, target: LoadTarget) {
+        self.plan = plan
+        self.target = target
+    }
 
     public init(plan: LoadPlan, clients: ClientPool) {
-        self.plan = plan
-        self.clients = clients
+        self.init(plan: plan, target: .rpc(clients))
     }
 
     public func run(progress: (@Sendable (LoadProgress) -> Void)? = nil) async -> RunReport {
@@ -55,9 +67,10 @@ public struct LoadRunner: Sendable {
             offered = rate
             await runOpen(rate: rate, start: start, warmupEnd: warmupEnd, recorder: recorder, counters: counters)
         case .closed(let connections, let inFlight):
+            guard case .rpc(let clients) = target else { preconditionFailure("closed loop needs an RPC target") }
             modeName = "closed-loop \(connections)×\(inFlight)"
             offered = nil
-            await runClosed(workers: connections * inFlight, start: start, warmupEnd: warmupEnd, recorder: recorder, counters: counters)
+            await runClosed(clients: clients, workers: connections * inFlight, start: start, warmupEnd: warmupEnd, recorder: recorder, counters: counters)
         }
         reporter?.cancel()
         let measured = max((counters.lastCompletion ?? clock.now) - warmupEnd, .milliseconds(1))
@@ -100,7 +113,6 @@ public struct LoadRunner: Sendable {
                 }
                 let measured = intended >= warmupEnd
                 let easyID = sampler.next(using: &rng)
-                let clients = self.clients
                 let firstClient = index * plan.callsPerPage
                 counters.started.add(1, ordering: .relaxed)
                 if measured { counters.measuredSent.add(1, ordering: .relaxed) }
@@ -141,6 +153,7 @@ public struct LoadRunner: Sendable {
     }
 
     private func runClosed(
+        clients: ClientPool,
         workers: Int,
         start: ContinuousClock.Instant,
         warmupEnd: ContinuousClock.Instant,
@@ -175,7 +188,7 @@ public struct LoadRunner: Sendable {
                             counters.measuredSent.add(1, ordering: .relaxed)
                         }
                         counters.started.add(1, ordering: .relaxed)
-                        let outcome = await call(client, slot: worker, easyID: sampler.next(using: &rng))
+                        let outcome = await call(client, in: clients, slot: worker, easyID: sampler.next(using: &rng))
                         let end = ContinuousClock.now
                         if measured {
                             recorder.record(corrected: end - sent, uncorrected: end - sent, outcome: outcome)
@@ -193,11 +206,16 @@ public struct LoadRunner: Sendable {
     /// One call on `slot`'s connection; a transport error when there is none (open loop: the call
     /// was due and is not served).
     private func call(slot: Int, easyID: String) async -> CallOutcome {
-        guard let client = await clients.client(slot) else { return .transport }
-        return await call(client, slot: slot, easyID: easyID)
+        switch target {
+        case .rpc(let clients):
+            guard let client = await clients.client(slot) else { return .transport }
+            return await call(client, in: clients, slot: slot, easyID: easyID)
+        case .http(let peer):
+            return await peer.rank(easyID: easyID, topK: plan.topK, timeout: plan.timeout)
+        }
     }
 
-    private func call(_ client: CouponRankClient, slot: Int, easyID: String) async -> CallOutcome {
+    private func call(_ client: CouponRankClient, in clients: ClientPool, slot: Int, easyID: String) async -> CallOutcome {
         do {
             let response = try await client.rank(
                 RankRequest(easyID: easyID, topK: plan.topK),

@@ -10,7 +10,23 @@ public struct MaximumRateSearch: Sendable {
         public var p99: UInt64
         public var p999: UInt64
         public var errorRate: Double
+        public var degradedRate: Double
         public var violations: [String]
+
+        public init(
+            offeredRate: Double, achievedRate: Double, meetsSLO: Bool, p50: UInt64, p99: UInt64, p999: UInt64,
+            errorRate: Double, degradedRate: Double, violations: [String]
+        ) {
+            self.offeredRate = offeredRate
+            self.achievedRate = achievedRate
+            self.meetsSLO = meetsSLO
+            self.p50 = p50
+            self.p99 = p99
+            self.p999 = p999
+            self.errorRate = errorRate
+            self.degradedRate = degradedRate
+            self.violations = violations
+        }
 
         enum CodingKeys: String, CodingKey {
             case offeredRate = "offered_rate"
@@ -20,6 +36,7 @@ public struct MaximumRateSearch: Sendable {
             case p99 = "p99_us"
             case p999 = "p99_9_us"
             case errorRate = "error_rate"
+            case degradedRate = "degraded_rate"
             case violations
         }
     }
@@ -79,6 +96,7 @@ public struct MaximumRateSearch: Sendable {
                 p99: report.latency.p99,
                 p999: report.latency.p999,
                 errorRate: report.errorRate,
+                degradedRate: report.degradedRate,
                 violations: violations
             )
             curve.append(point)

@@ -96,6 +96,8 @@ public struct RunReport: Codable, Sendable {
 
     public var errorCount: Int { errors.values.reduce(0, +) }
     public var errorRate: Double { completed == 0 ? 0 : Double(errorCount) / Double(completed) }
+    /// Answers that were not fully personalised (an upstream's defaults stood in), of all completed calls.
+    public var degradedRate: Double { completed == 0 ? 0 : Double(degraded) / Double(completed) }
 
     init(mode: String, offeredRate: Double?, sent: Int, measuredSeconds: Double, callsPerPage: Int, recorder: LatencyRecorder) {
         self.mode = mode

@@ -1,15 +1,19 @@
-/// Thresholds a run must meet: latency percentiles and an error rate.
+/// Thresholds a run must meet: latency percentiles, an error rate, and a share of degraded
+/// (not fully personalised) answers.
 public struct ServiceLevelObjective: Sendable, Hashable, CustomStringConvertible {
     /// `(percentile, limit)`, e.g. `(99, 50 ms)`.
     public var latency: [(percentile: Double, limit: Duration)]
     /// Largest acceptable fraction of failed calls, e.g. 0.001.
     public var maximumErrorRate: Double?
+    /// Largest acceptable fraction of degraded answers, e.g. 0.01.
+    public var maximumDegradedRate: Double?
     /// For pages: judge page latencies instead of calls.
     public var judgesPages = false
 
-    public init(latency: [(percentile: Double, limit: Duration)] = [], maximumErrorRate: Double? = nil) {
+    public init(latency: [(percentile: Double, limit: Duration)] = [], maximumErrorRate: Double? = nil, maximumDegradedRate: Double? = nil) {
         self.latency = latency
         self.maximumErrorRate = maximumErrorRate
+        self.maximumDegradedRate = maximumDegradedRate
     }
 
     public static func == (lhs: Self, rhs: Self) -> Bool {
@@ -42,7 +46,7 @@ public struct ServiceLevelObjective: Sendable, Hashable, CustomStringConvertible
     }
 
     /// Parses `0.1%` or `0.001`.
-    public static func parseErrorRate(_ text: String) -> Double? {
+    public static func parseRate(_ text: String) -> Double? {
         if text.hasSuffix("%") {
             return Double(text.dropLast()).map { $0 / 100 }.flatMap { (0...1).contains($0) ? $0 : nil }
         }
@@ -63,6 +67,9 @@ public struct ServiceLevelObjective: Sendable, Hashable, CustomStringConvertible
         if let maximumErrorRate, report.errorRate > maximumErrorRate {
             violations.append(String(format: "error rate %.4f%% > %.4f%%", report.errorRate * 100, maximumErrorRate * 100))
         }
+        if let maximumDegradedRate, report.degradedRate > maximumDegradedRate {
+            violations.append(String(format: "degraded %.2f%% > %.2f%%", report.degradedRate * 100, maximumDegradedRate * 100))
+        }
         if report.completed == 0 {
             violations.append("no request completed")
         }
@@ -72,6 +79,7 @@ public struct ServiceLevelObjective: Sendable, Hashable, CustomStringConvertible
     public var description: String {
         var parts = latency.map { "\(Self.name($0.percentile)) ≤ \(Self.format($0.limit))" }
         if let maximumErrorRate { parts.append(String(format: "errors ≤ %.3g%%", maximumErrorRate * 100)) }
+        if let maximumDegradedRate { parts.append(String(format: "degraded ≤ %.3g%%", maximumDegradedRate * 100)) }
         return parts.isEmpty ? "none" : parts.joined(separator: ", ")
     }
 

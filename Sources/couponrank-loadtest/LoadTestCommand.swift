@@ -19,6 +19,12 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Server address, HOST:PORT (loopback only for tests on shared machines).")
     var server = "127.0.0.1:7420"
 
+    @Option(help: ArgumentHelp(
+        "Measure an HTTP/JSON peer instead of a CouponRank server, e.g. http://127.0.0.1:8000 (open loop only).",
+        discussion: "Each call is GET URL/v1/rank/{easy_id}?top_k=K; see loadtest/peers/README.md."
+    ))
+    var http: String?
+
     @Option(help: "Connections to the server.")
     var connections = 4
 
@@ -61,6 +67,9 @@ struct LoadTestCommand: AsyncParsableCommand {
     @Option(help: "Largest acceptable error rate, e.g. 0.1% or 0.001.")
     var maxErrorRate: String?
 
+    @Option(help: "Largest acceptable share of degraded (not fully personalised) answers, e.g. 1%.")
+    var maxDegradedRate: String?
+
     @Flag(help: "Search the highest open-loop rate that meets the SLO (default SLO p99=50ms).")
     var findMax = false
 
@@ -96,38 +105,48 @@ struct LoadTestCommand: AsyncParsableCommand {
         for entry in slo where ServiceLevelObjective.parseLatency(entry) == nil {
             throw ValidationError("--slo '\(entry)' is not like p99=50ms")
         }
-        if let maxErrorRate, ServiceLevelObjective.parseErrorRate(maxErrorRate) == nil {
+        if let maxErrorRate, ServiceLevelObjective.parseRate(maxErrorRate) == nil {
             throw ValidationError("--max-error-rate '\(maxErrorRate)' is not like 0.1% or 0.001")
+        }
+        if let maxDegradedRate, ServiceLevelObjective.parseRate(maxDegradedRate) == nil {
+            throw ValidationError("--max-degraded-rate '\(maxDegradedRate)' is not like 1% or 0.01")
+        }
+        if let http {
+            guard http.hasPrefix("http://") || http.hasPrefix("https://") else { throw ValidationError("--http '\(http)' is not an http:// URL") }
+            guard rate != nil || findMax else { throw ValidationError("--http needs --rate or --find-max (open loop)") }
         }
         if pageCalls > 1 && rate == nil && !findMax { throw ValidationError("--page-calls needs --rate or --find-max (open loop)") }
         if let requests, requests <= 0 { throw ValidationError("--requests must be positive") }
     }
 
     func run() async throws {
-        let parts = server.split(separator: ":")
-        guard parts.count >= 2, let port = Int(parts.last!) else { throw ValidationError("--server must be HOST:PORT") }
-        let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let clients = try await ClientPool.connect(host: host, port: port, count: connections)
-        defer { Task { await clients.close() } }
+        let target = try await connect()
+        defer {
+            switch target {
+            case .rpc(let clients): Task { await clients.close() }
+            case .http(let peer): peer.shutdown()
+            }
+        }
 
         var objective = ServiceLevelObjective(
             latency: slo.compactMap(ServiceLevelObjective.parseLatency),
-            maximumErrorRate: maxErrorRate.flatMap(ServiceLevelObjective.parseErrorRate)
+            maximumErrorRate: maxErrorRate.flatMap(ServiceLevelObjective.parseRate),
+            maximumDegradedRate: maxDegradedRate.flatMap(ServiceLevelObjective.parseRate)
         )
         objective.judgesPages = pageCalls > 1
         if findMax && objective.latency.isEmpty { objective.latency = [(99, .milliseconds(50))] }
-        let hasSLO = !objective.latency.isEmpty || objective.maximumErrorRate != nil
+        let hasSLO = !objective.latency.isEmpty || objective.maximumErrorRate != nil || objective.maximumDegradedRate != nil
 
         if findMax {
             let search = MaximumRateSearch(startRate: startRate, maximumRate: maxRate)
             let result = await search.run(slo: objective) { rate in
                 let plan = makePlan(mode: .open(rate: rate), limit: .duration(Duration(parsing: stepDuration)!))
-                return await LoadRunner(plan: plan, clients: clients).run(progress: progressPrinter)
+                return await LoadRunner(plan: plan, target: target).run(progress: progressPrinter)
             } onStep: { point in
                 clearProgress()
                 print(
-                    String(format: "step %8.0f/s offered → %8.0f/s achieved, p50 %6d µs, p99 %7d µs, p99.9 %7d µs, errors %.3f%%  %@",
-                           point.offeredRate, point.achievedRate, point.p50, point.p99, point.p999, point.errorRate * 100,
+                    String(format: "step %8.0f/s offered → %8.0f/s achieved, p50 %6d µs, p99 %7d µs, p99.9 %7d µs, errors %.3f%%, degraded %.1f%%  %@",
+                           point.offeredRate, point.achievedRate, point.p50, point.p99, point.p999, point.errorRate * 100, point.degradedRate * 100,
                            point.meetsSLO ? "meets SLO" : "misses: " + point.violations.joined(separator: "; "))
                 )
             }
@@ -140,8 +159,10 @@ struct LoadTestCommand: AsyncParsableCommand {
             }
             try write(json: FindMaxOutput(slo: objective.description, bestRate: result.best?.rate, best: result.best?.report, curve: result.curve))
             if let svg {
-                try SVGChart.latencyVersusThroughput(result.curve, title: title, slo: objective.latency.first { $0.percentile == 99 }?.limit)
-                    .write(toFile: svg, atomically: true, encoding: .utf8)
+                try SVGChart.latencyVersusThroughput(
+                    result.curve, title: title, slo: objective.latency.first { $0.percentile == 99 }?.limit, chosen: result.best?.report.achievedRate
+                )
+                .write(toFile: svg, atomically: true, encoding: .utf8)
             }
             if result.best == nil { throw ExitCode(3) }
             return
@@ -149,25 +170,39 @@ struct LoadTestCommand: AsyncParsableCommand {
 
         let mode: LoadMode = rate.map { .open(rate: $0) } ?? .closed(connections: connections, inFlightPerConnection: inFlight)
         let limit: RunLimit = requests.map { .count($0) } ?? .duration(Duration(parsing: duration)!)
-        let report = await LoadRunner(plan: makePlan(mode: mode, limit: limit), clients: clients).run(progress: progressPrinter)
+        let report = await LoadRunner(plan: makePlan(mode: mode, limit: limit), target: target).run(progress: progressPrinter)
         clearProgress()
         print(ReportFormatter.table(report, slo: hasSLO ? objective : nil))
         try write(json: report)
         if let svg {
             try SVGChart.latencyDistribution(report, title: title).write(toFile: svg, atomically: true, encoding: .utf8)
         }
-        if clients.reconnectionCount > 0 {
-            print("reconnected \(clients.reconnectionCount) time(s) after the server closed connections")
-        }
-        let downtime = clients.averageDowntime
-        if downtime > .zero {
-            print(String(format: "without a connection to the server for %.1f s of the run (average over connections)", downtime.seconds))
-        }
-        if downtime.seconds * 2 > report.measuredSeconds {
-            print("the server was away for most of the run: its figures do not describe the server")
-            throw ExitCode(4)
+        if case .rpc(let clients) = target {
+            if clients.reconnectionCount > 0 {
+                print("reconnected \(clients.reconnectionCount) time(s) after the server closed connections")
+            }
+            let downtime = clients.averageDowntime
+            if downtime > .zero {
+                print(String(format: "without a connection to the server for %.1f s of the run (average over connections)", downtime.seconds))
+            }
+            if downtime.seconds * 2 > report.measuredSeconds {
+                print("the server was away for most of the run: its figures do not describe the server")
+                throw ExitCode(4)
+            }
         }
         if hasSLO && !objective.violations(of: report).isEmpty { throw ExitCode(3) }
+    }
+
+    /// The RPC connections to `--server`, or the HTTP peer at `--http`.
+    private func connect() async throws -> LoadTarget {
+        if let http {
+            // HTTP/1.1 answers one call per connection at a time: allow as many as can be in flight.
+            return .http(HTTPRankTarget(base: http, maximumConnections: max(connections, 256)))
+        }
+        let parts = server.split(separator: ":")
+        guard parts.count >= 2, let port = Int(parts.last!) else { throw ValidationError("--server must be HOST:PORT") }
+        let host = parts.dropLast().joined(separator: ":").trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return .rpc(try await ClientPool.connect(host: host, port: port, count: connections))
     }
 
     private func makePlan(mode: LoadMode, limit: RunLimit) -> LoadPlan {

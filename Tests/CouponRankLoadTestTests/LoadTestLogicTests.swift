@@ -89,9 +89,9 @@ import Testing
         #expect(ServiceLevelObjective.parseLatency("max=1s")?.percentile == 100)
         #expect(ServiceLevelObjective.parseLatency("p98=1ms") == nil)
         #expect(ServiceLevelObjective.parseLatency("p99=fast") == nil)
-        #expect(ServiceLevelObjective.parseErrorRate("0.1%") == 0.001)
-        #expect(ServiceLevelObjective.parseErrorRate("0.02") == 0.02)
-        #expect(ServiceLevelObjective.parseErrorRate("150%") == nil)
+        #expect(ServiceLevelObjective.parseRate("0.1%") == 0.001)
+        #expect(ServiceLevelObjective.parseRate("0.02") == 0.02)
+        #expect(ServiceLevelObjective.parseRate("150%") == nil)
     }
 
     @Test func judgesLatencyAndErrorRate() {

@@ -24,8 +24,9 @@ public enum StubUpstreams {
     }
 }
 
-/// An independent misbehaving HTTP server (Python's http.server), started by PID and stopped by it.
-public final class FaultyUpstream: @unchecked Sendable {
+/// An independent HTTP server written in Python (its http.server), started by PID and stopped by
+/// it: the script prints its port on its first line and serves for the seconds given as its argument.
+public final class PythonHTTPServer: @unchecked Sendable {
     public let port: Int
     private let process: Process
 
@@ -36,19 +37,19 @@ public final class FaultyUpstream: @unchecked Sendable {
         self.process = process
     }
 
-    /// Starts the server; the blocking wait for its port runs on a thread-pool thread, not the
-    /// cooperative pool the tests share.
-    public static func start() async throws -> FaultyUpstream {
-        try await NIOThreadPool.singleton.runIfActive { try startBlocking() }
+    /// Starts `script` (a path under Tests/); the blocking wait for its port runs on a thread-pool
+    /// thread, not the cooperative pool the tests share.
+    public static func start(script: String, seconds: Int = 120) async throws -> PythonHTTPServer {
+        try await NIOThreadPool.singleton.runIfActive { try startBlocking(script: script, seconds: seconds) }
     }
 
-    private static func startBlocking() throws -> FaultyUpstream {
-        let script = URL(fileURLWithPath: #filePath)
+    private static func startBlocking(script: String, seconds: Int) throws -> PythonHTTPServer {
+        let path = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("CouponRankUpstreamsTests/Fixtures/faulty_upstream.py")
+            .appendingPathComponent(script)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "120"]
+        process.arguments = ["python3", path.path, "\(seconds)"]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -58,9 +59,9 @@ public final class FaultyUpstream: @unchecked Sendable {
         }
         guard let port = Int(String(decoding: line, as: UTF8.self)) else {
             process.terminate()
-            throw TestServerError("faulty_upstream.py did not report a port")
+            throw TestServerError("\(script) did not report a port")
         }
-        return FaultyUpstream(port: port, process: process)
+        return PythonHTTPServer(port: port, process: process)
     }
 
     public func stop() {
@@ -71,5 +72,12 @@ public final class FaultyUpstream: @unchecked Sendable {
 
     deinit {
         stop()
+    }
+}
+
+/// The misbehaving upstream of Tests/CouponRankUpstreamsTests/Fixtures/faulty_upstream.py.
+public enum FaultyUpstream {
+    public static func start() async throws -> PythonHTTPServer {
+        try await PythonHTTPServer.start(script: "CouponRankUpstreamsTests/Fixtures/faulty_upstream.py")
     }
 }
