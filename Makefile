@@ -78,8 +78,11 @@ bench-path: deps
 	mv loadtest/benchmarks/RESULTS.md.tmp loadtest/benchmarks/RESULTS.md
 	@cat loadtest/benchmarks/RESULTS.md
 
-## The PoC: every load-test scenario, the goals, loadtest/RESULTS.md (about 5 minutes).
+## The PoC: every upstream profile for CouponRank and the Python peer of loadtest/peers (installed
+## into .build/peer-venv from PyPI), the engine goals, loadtest/RESULTS.md and its charts, each
+## chart rendered to PNG by rsvg-convert (about 20 minutes).
 poc: deps release
+	@dpkg -s librsvg2-bin >/dev/null 2>&1 || $(MAKE) deps APT_PACKAGES=librsvg2-bin
 	bash loadtest/poc.sh
 
 ## The learning loop, closed: simulated visitors, real engines, the trainer and a redis-server,
