@@ -173,8 +173,12 @@ def report(args, out):
     L.append("")
     fetch_p99, engine_p99 = r.half["server_fetch_us"]["p99"], r.half["server_context_us"]["p99"] + r.half["server_score_us"]["p99"]
     page_p99 = pages["pages_us"]["p99"]
+    fits = page_p99 <= share_ms * 1000 and r.best["latency_us"]["p99"] <= slo_ms * 1000
+    dominant = "the upstreams dominate" if fetch_p99 > engine_p99 else "the engine's own work dominates"
+    verdict = ("Yes, with realistic upstreams" if fits else "Not inside the budget with these upstreams") + \
+        f", and {'the upstreams set' if fetch_p99 > engine_p99 else 'the engine sets'} the latency."
     L.append(
-        f"**Yes, with realistic upstreams, and the upstreams set the latency, not the engine.** We assume a page-load budget of "
+        f"**{verdict}** We assume a page-load budget of "
         f"**{args.page_budget_ms:.0f} ms**, of which the Rank call may take **{args.rank_share * 100:.0f} % ({share_ms:.0f} ms)**; "
         f"the engine's SLO is **p99 ≤ {slo_ms:.0f} ms** at the engine's client with ≤ 0.1 % errors, which leaves the other "
         f"{share_ms - slo_ms:.0f} ms for the network to the coupon platform and its own work. With upstreams answering in 5/10/20 ms "
@@ -182,7 +186,7 @@ def report(args, out):
         f"(p99 {ms(r.best['latency_us']['p99'])} ms), at **{r.cpu_us_per_rank:.0f} µs of CPU per rank**. "
         f"A page making {pages['calls_per_page']} Rank calls in parallel had a page-level p99 of **{ms(page_p99)} ms** against the "
         f"{share_ms:.0f} ms share. Inside a rank, the upstream fetch took p99 {ms(fetch_p99)} ms and the engine's own work "
-        f"(context build + scoring of 200 candidates) p99 {ms(engine_p99)} ms: **the upstreams dominate**."
+        f"(context build + scoring of 200 candidates) p99 {ms(engine_p99)} ms: **{dominant}**."
     )
     L.append("")
     L.append(
