@@ -168,11 +168,11 @@ cpu_at_half() {
     $LOADTEST "$@" --rate "$half" --duration 5s --warmup 1s --json "$OUT/$name-half.json" >"$OUT/$name-half.txt" || true
     after=$(cpu_ticks "$pid")
     [ -s "$OUT/$name-half.json" ] || fail "$name: the run at half the maximum wrote no JSON"
-    echo "{\"ticks\": $((after - before)), \"hz\": $(getconf CLK_TCK), \"rate\": $half}" >"$OUT/$name-cpu.json"
+    echo "{\"ticks\": $((after - before)), \"hz\": $(getconf CLK_TCK), \"rate\": $half, \"warmup_s\": 1}" >"$OUT/$name-cpu.json"
     echo "couponrank-loadtest $* --rate $half --duration 5s --warmup 1s   (CPU measured)" >>"$OUT/commands.txt"
 }
 
-decisions_logged() { redis-cli -p "$REDIS_PORT" xlen events:decisions; }
+decisions_logged() { redis-cli -p "$REDIS_PORT" xlen couponrank:events:decisions; }  # the default --redis-prefix
 
 for scenario in loadtest/scenarios/*.env; do
     NAME=$(basename "$scenario" .env)
