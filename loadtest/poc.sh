@@ -16,7 +16,7 @@
 #
 # Environment (defaults): STEP_SECONDS (3), SLO (p99=50ms), MAX_DEGRADED (1%), PEAK_RATES
 # ("5000 20000 100000"), PAGE_BUDGET_MS (1000), RANK_SHARE (0.1), PAGE_CALLS (3), TARGET_UTILISATION
-# (0.6), PEER_WORKERS (2), SKIP_ENGINE_GOALS (0).
+# (0.6), PEER_WORKERS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -262,11 +262,9 @@ for scenario in loadtest/scenarios/*.env; do
 done
 stop "$REDIS_PID"
 
-if [ "${SKIP_ENGINE_GOALS:-0}" != 1 ]; then
-    echo "== the engine goals (loadtest/engine_goals.sh)"
-    bash loadtest/engine_goals.sh >"$OUT/engine-goals.txt" || fail "engine_goals.sh failed"
-    cp loadtest/engine-goals.json "$OUT/engine-goals.json"
-fi
+echo "== the engine goals (loadtest/engine_goals.sh)"
+bash loadtest/engine_goals.sh >"$OUT/engine-goals.txt" || fail "engine_goals.sh failed"
+cp loadtest/engine-goals.json "$OUT/engine-goals.json"
 
 echo "== writing loadtest/RESULTS.md"
 python3 loadtest/report.py --out "$OUT" --charts "$CHARTS" --peaks "$PEAK_RATES" --slo "$SLO" --max-degraded "$MAX_DEGRADED" \

@@ -11,6 +11,7 @@ import Foundation
 public final class HTTPRankTarget: Sendable {
     public let base: String
     private let client: CurlHTTPClient
+    private let decoder = JSONDecoder()
 
     public init(base: String, maximumConnections: Int) {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
@@ -29,7 +30,7 @@ public final class HTTPRankTarget: Sendable {
             return .transport
         }
         guard response.status == 200 else { return .httpStatus(response.status) }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else { return .httpStatus(response.status) }
+        guard let answer = try? decoder.decode(Answer.self, from: Data(response.body)) else { return .httpStatus(response.status) }
         let timings = RankResponse.Timings(
             fetchMicros: answer.timings.fetch,
             contextMicros: answer.timings.context,

@@ -18,7 +18,7 @@ public enum SVGChart {
             plot.horizontalLine(at: Double(LatencyRecorder.micros(slo)) / 1000, label: "SLO: p99 ≤ \(ServiceLevelObjective.format(slo))", color: "#555")
         }
         if let chosen {
-            plot.verticalLine(at: chosen, label: String(format: "maximum at the SLO: %.0f/s", chosen), color: "#2ca02c")
+            plot.verticalLine(at: chosen, label: String(format: "maximum at the SLO: %.0f/s achieved", chosen), color: "#2ca02c")
         }
         for (name, color, value) in series {
             plot.line(sorted.map { ($0.achievedRate, Double(value($0)) / 1000) }, label: name, color: color)

@@ -69,29 +69,11 @@ struct ClusterUnderLoadTests {
         var outcome = try await TestServer.with(models: slot, reloader: refresher, sink: DecisionLog(writer: writer)) { server in
             let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
             defer { Task { await client.close() } }
-            let ranks = Tally()
-            let failed = Tally()
-            let stop = Gate()
             var resumed: Duration?
             var written: Duration?
             var served: Duration?
             var settled: Duration?
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for worker in 0..<4 {
-                    group.addTask {
-                        var index = 0
-                        while !stop.isOpen {
-                            do {
-                                _ = try await client.rank(RankRequest(easyID: "u\(worker)-\(index)", topK: 5), timeout: .seconds(10))
-                                ranks.count.add(1, ordering: .relaxed)
-                            } catch {
-                                failed.count.add(1, ordering: .relaxed)
-                            }
-                            index += 1
-                            try await Task.sleep(for: .milliseconds(5))
-                        }
-                    }
-                }
+            let load = try await SteadyRanks.during(client) { load in
                 try await Task.sleep(for: .milliseconds(500))
                 let began = ContinuousClock.now
                 // For a kill, until a replica has taken the slots over; for a reshard, until done.
@@ -124,12 +106,11 @@ struct ClusterUnderLoadTests {
                 if await eventually(timeout: .seconds(20), { slot.current.model.version == "after-\(attempt)" }) {
                     served = ContinuousClock.now - began
                 }
-                stop.open()
-                try await group.waitForAll()
+                return load
             }
             var outcome = Outcome()
-            outcome.ranks = ranks.count.load(ordering: .relaxed)
-            outcome.failedRanks = failed.count.load(ordering: .relaxed)
+            outcome.ranks = load.answered
+            outcome.failedRanks = load.failed
             outcome.loggingResumed = resumed
             outcome.settled = settled
             outcome.modelWritten = written
@@ -186,8 +167,4 @@ struct ClusterUnderLoadTests {
             #expect(try await RedisClient(url: target.url).command(["XLEN", EventKeys().decisions]).integer == Int64(outcome.decisionsWritten))
         }
     }
-}
-
-final class Tally: Sendable {
-    let count = Atomic<Int>(0)
 }

@@ -65,7 +65,7 @@ import Testing
         }
         let svg = SVGChart.latencyVersusThroughput(points, title: "t", slo: .milliseconds(50), chosen: 14_000)
         #expect(svg.contains("SLO: p99 ≤ 50 ms"))
-        #expect(svg.contains("maximum at the SLO: 14000/s"))
+        #expect(svg.contains("maximum at the SLO: 14000/s achieved"))
         // Nothing is drawn right of the frame (720 wide, 30 px right margin).
         let xs = svg.matches(of: /<text x="([0-9.]+)"/).compactMap { Double($0.1) }
         #expect(xs.allSatisfy { $0 <= 720 - 30 + 20 }, "\(xs)")
@@ -87,9 +87,7 @@ import Testing
         // easy_ids ending in 7 get 503, in 3 a degraded answer: about a tenth each.
         #expect((10...90).contains(report.errors["HTTP_503"] ?? 0))
         #expect((10...90).contains(report.degraded))
-        // Only 503s and, on a busy machine, a few connections the stdlib server dropped (CI saw 8 of 400 at 400/s).
-        #expect(report.errors.keys.allSatisfy { $0 == "HTTP_503" || $0 == "TRANSPORT" })
-        #expect((report.errors["TRANSPORT"] ?? 0) < 40)
+        #expect(report.errors.keys.allSatisfy { $0 == "HTTP_503" })
         #expect(report.serverTotal.p50 == 70)
     }
 }

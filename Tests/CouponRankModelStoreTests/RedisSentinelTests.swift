@@ -74,32 +74,14 @@ struct SentinelFailoverUnderLoadTests {
             try await TestServer.with(models: slot, reloader: refresher) { server in
                 let client = try await CouponRankClient.connectForTesting(host: server.host, port: server.port)
                 defer { Task { await client.close() } }
-                let failures = Counter()
-                let successes = Counter()
-                let stop = Gate()
                 var resumed = Duration.zero
                 var pickedUp = Duration.zero
                 var duringFailover = 0
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for worker in 0..<4 {
-                        group.addTask {
-                            var index = 0
-                            while !stop.isOpen {
-                                do {
-                                    _ = try await client.rank(RankRequest(easyID: "u\(worker)-\(index)", topK: 5), timeout: .seconds(10))
-                                    successes.increment()
-                                } catch {
-                                    failures.increment()
-                                }
-                                index += 1
-                                try await Task.sleep(for: .milliseconds(5))
-                            }
-                        }
-                    }
+                let load = try await SteadyRanks.during(client) { load in
                     try await Task.sleep(for: .milliseconds(300))
                     fixture.primary.stop()
                     let killed = ContinuousClock.now
-                    let beforeKill = successes.value
+                    let beforeKill = load.answered
                     // The publisher retries until the new primary takes the write.
                     while ContinuousClock.now - killed < .seconds(30) {
                         if (try? await publisher.publish(try document(version: "after-failover"))) != nil { break }
@@ -109,12 +91,11 @@ struct SentinelFailoverUnderLoadTests {
                     _ = try? await publisher.broadcastReload()
                     _ = await eventually(timeout: .seconds(20)) { slot.current.model.version == "after-failover" }
                     pickedUp = ContinuousClock.now - killed
-                    duringFailover = successes.value - beforeKill
-                    stop.open()
-                    try await group.waitForAll()
+                    duringFailover = load.answered - beforeKill
+                    return load
                 }
-                print("sentinel failover under load: \(successes.value) ranks, \(failures.value) failed; the new primary took a write \(resumed) after the kill; the engine served the next model \(pickedUp) after the kill")
-                #expect(failures.value == 0)
+                print("sentinel failover under load: \(load.answered) ranks, \(load.failed) failed; the new primary took a write \(resumed) after the kill; the engine served the next model \(pickedUp) after the kill")
+                #expect(load.failed == 0)
                 // Not a rate (the machine may be busy): ranks went on while Redis failed over.
                 #expect(duringFailover > 0, "no rank answered between the kill and the pickup")
                 #expect(slot.current.model.version == "after-failover")
