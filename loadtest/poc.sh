@@ -14,20 +14,20 @@
 # 200 ms stall, and the engine goals (loadtest/engine_goals.sh). Everything it started is stopped
 # by PID. Any scenario that fails stops the run before loadtest/RESULTS.md is written.
 #
-# Environment (defaults): STEP_SECONDS (3), SLO (p99=50ms), MAX_DEGRADED (1%), PEAK_RATES
-# ("5000 20000 100000"), PAGE_BUDGET_MS (1000), RANK_SHARE (0.1), PAGE_CALLS (3), TARGET_UTILISATION
-# (0.6), PEER_WORKERS (2).
+# Environment (defaults): PAGE_BUDGET_MS (1000), RANK_SHARE (0.1), SLO (p99 = the Rank's share of
+# the page budget, p99=100ms), STEP_SECONDS (4), MAX_DEGRADED (1%), PEAK_RATES ("5000 20000 100000"),
+# PAGE_CALLS (3), TARGET_UTILISATION (0.6), PEER_WORKERS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 OUT=loadtest/out
 CHARTS=loadtest/charts
-STEP_SECONDS=${STEP_SECONDS:-3}
-SLO=${SLO:-p99=50ms}
-MAX_DEGRADED=${MAX_DEGRADED:-1%}
-PEAK_RATES=${PEAK_RATES:-5000 20000 100000}
 PAGE_BUDGET_MS=${PAGE_BUDGET_MS:-1000}
 RANK_SHARE=${RANK_SHARE:-0.1}
+SLO=${SLO:-p99=$(python3 -c "print(round($PAGE_BUDGET_MS * $RANK_SHARE))")ms}
+STEP_SECONDS=${STEP_SECONDS:-4}
+MAX_DEGRADED=${MAX_DEGRADED:-1%}
+PEAK_RATES=${PEAK_RATES:-5000 20000 100000}
 PAGE_CALLS=${PAGE_CALLS:-3}
 TARGET_UTILISATION=${TARGET_UTILISATION:-0.6}
 PEER_WORKERS=${PEER_WORKERS:-2}
@@ -209,10 +209,9 @@ for scenario in loadtest/scenarios/*.env; do
     if [ "$NAME" = "3-http-realistic" ]; then
         echo "== page mode: $PAGE_CALLS parallel Rank calls per page load, realistic upstreams"
         PAGE_RATE=$(( $(best_rate "$OUT/$NAME.json") / (2 * PAGE_CALLS) ))
-        PAGE_SLO="p99=$(python3 -c "print(round($PAGE_BUDGET_MS * $RANK_SHARE))")ms"
-        $LOADTEST $RPC --connections 8 --rate "$PAGE_RATE" --page-calls "$PAGE_CALLS" --duration 8s --warmup 1s --slo "$PAGE_SLO" --json "$OUT/pages.json" >"$OUT/pages.txt" || true
+        $LOADTEST $RPC --connections 8 --rate "$PAGE_RATE" --page-calls "$PAGE_CALLS" --duration 8s --warmup 1s --slo "$SLO" --json "$OUT/pages.json" >"$OUT/pages.txt" || true
         [ -s "$OUT/pages.json" ] || fail "page mode wrote no JSON"
-        echo "couponrank-loadtest --server ENGINE --connections 8 --rate $PAGE_RATE --page-calls $PAGE_CALLS --duration 8s --warmup 1s --slo $PAGE_SLO" >>"$OUT/commands.txt"
+        echo "couponrank-loadtest --server ENGINE --connections 8 --rate $PAGE_RATE --page-calls $PAGE_CALLS --duration 8s --warmup 1s --slo $SLO" >>"$OUT/commands.txt"
     fi
 
     if [ "$NAME" = "1-in-process" ]; then

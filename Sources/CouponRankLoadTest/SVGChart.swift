@@ -46,7 +46,7 @@ public enum SVGChart {
     /// first tick at or above `maxX`.
     public static func roundTicks(upTo maxX: Double) -> [(value: Double, label: String)] {
         let step = Plot.tickStep(maxX)
-        return Plot.ticks(upTo: (maxX / step).rounded(.up) * step, step: step).map { (value: $0.0, label: $0.1) }
+        return Plot.ticks(upTo: (maxX / step).rounded(.up) * step, step: step)
     }
 
     struct Plot {
@@ -56,7 +56,7 @@ public enum SVGChart {
         let maxX: Double
         let minY: Double
         let maxY: Double
-        var xTicks: [(Double, String)]
+        var xTicks: [(value: Double, label: String)]
         private var body: [String] = []
         private var legend: [(String, String)] = []
         let width = 720.0
@@ -71,8 +71,8 @@ public enum SVGChart {
             self.title = title
             self.xLabel = xLabel
             self.yLabel = yLabel
-            self.xTicks = SVGChart.roundTicks(upTo: maxX).map { ($0.value, $0.label) }
-            self.maxX = xTicks.last!.0
+            self.xTicks = SVGChart.roundTicks(upTo: maxX)
+            self.maxX = xTicks.last!.value
             self.minY = pow(10, floor(log10(minY)))
             self.maxY = pow(10, ceil(log10(maxY * 1.01)))
         }
@@ -85,7 +85,7 @@ public enum SVGChart {
         }
 
         /// Ticks at 0, step, 2·step, … up to `maxX`, labelled `0`, `500`, `1k`, `1.5k`, ….
-        static func ticks(upTo maxX: Double, step: Double) -> [(Double, String)] {
+        static func ticks(upTo maxX: Double, step: Double) -> [(value: Double, label: String)] {
             let count = Int((maxX / step).rounded())
             return (0...count).map { index in
                 let value = Double(index) * step
